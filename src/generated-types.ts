@@ -1,0 +1,28 @@
+// Generated file. DO NOT MODIFY IT BY HAND. Run `npm run types` to regenerate.
+
+export interface Settings {
+  /**
+   * Your Everflow network API key (Control Center > Security > API Keys). It is used only to check these settings and is never sent with conversions.
+   */
+  apiKey: string
+  /**
+   * Which Everflow advertiser event each Segment event is. One Event Name=ID per line (for example Order Completed=0), or a JSON object. 0 is the base conversion.
+   */
+  eventMapping: string
+  /**
+   * The Global Postback URL from Everflow (Control Center > Platform Configurations > General > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.
+   */
+  postbackUrl: string
+  /**
+   * Your Everflow network ID (nid). Needed only when the Postback URL has no nid parameter; when both are given they must agree.
+   */
+  networkId?: string
+  /**
+   * The verification token of your offer in Everflow, if it enforces one. It is sent as verification_token with every postback.
+   */
+  verificationToken?: string
+  /**
+   * Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used to check the API key.
+   */
+  apiRegion?: 'us' | 'eu'
+}

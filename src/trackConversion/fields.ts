@@ -1,0 +1,135 @@
+import type { InputField } from '@segment/actions-core'
+
+export const fields: Record<string, InputField> = {
+  transaction_id: {
+    label: 'Transaction ID',
+    description:
+      'The Everflow click (transaction) ID that the conversion belongs to. The Everflow SDK returns it from EF.getAdvertiserTransactionId().',
+    type: 'string',
+    required: true,
+    default: { '@path': '$.context.referrer.id' }
+  },
+  referrer_type: {
+    label: 'Referrer Type',
+    description: 'Where the transaction ID came from. Only events whose referrer type is "everflow" are sent.',
+    type: 'string',
+    required: true,
+    default: { '@path': '$.context.referrer.type' }
+  },
+  event_name: {
+    label: 'Event Name',
+    description: 'The Segment event name, looked up in the Event Mapping setting to find the Everflow advertiser event ID.',
+    type: 'string',
+    required: true,
+    default: { '@path': '$.event' }
+  },
+  adv_event_id: {
+    label: 'Advertiser Event ID',
+    description:
+      'Everflow advertiser event ID to use instead of the Event Mapping lookup. 0 means the base conversion. Leave unmapped to use Event Mapping.',
+    type: 'integer',
+    required: false
+  },
+  amount: {
+    label: 'Amount',
+    description:
+      'The sale amount, a plain decimal such as 76.00 with no currency symbol. Needed for revenue-share payouts. Numeric text is accepted.',
+    // Text, not number: a value such as "$76" then reaches the action, which says exactly what is wrong with it,
+    // instead of failing a generic type check. Numbers are converted to their decimal text by the framework.
+    type: 'string',
+    required: false,
+    default: {
+      '@if': { exists: { '@path': '$.properties.total' }, then: { '@path': '$.properties.total' }, else: { '@path': '$.properties.revenue' } }
+    }
+  },
+  order_id: {
+    label: 'Order ID',
+    description: 'Your order reference. Everflow shows it in reports and uses it to match refunds.',
+    type: 'string',
+    required: false,
+    default: {
+      '@if': { exists: { '@path': '$.properties.orderId' }, then: { '@path': '$.properties.orderId' }, else: { '@path': '$.properties.order_id' } }
+    }
+  },
+  user_ip: {
+    label: 'User IP',
+    description: "The converting user's IPv4 or IPv6 address.",
+    type: 'string',
+    required: false,
+    default: { '@path': '$.context.ip' }
+  },
+  adv1: {
+    label: 'Advertiser Sub 1 (adv1)',
+    description: 'Free-form value shown in Everflow reports as adv1.',
+    type: 'string',
+    required: false,
+    default: { '@path': '$.properties.adv1' }
+  },
+  adv2: {
+    label: 'Advertiser Sub 2 (adv2)',
+    description: 'Free-form value shown in Everflow reports as adv2.',
+    type: 'string',
+    required: false,
+    default: { '@path': '$.properties.adv2' }
+  },
+  adv3: {
+    label: 'Advertiser Sub 3 (adv3)',
+    description: 'Free-form value shown in Everflow reports as adv3.',
+    type: 'string',
+    required: false,
+    default: { '@path': '$.properties.adv3' }
+  },
+  adv4: {
+    label: 'Advertiser Sub 4 (adv4)',
+    description: 'Free-form value shown in Everflow reports as adv4.',
+    type: 'string',
+    required: false,
+    default: { '@path': '$.properties.adv4' }
+  },
+  adv5: {
+    label: 'Advertiser Sub 5 (adv5)',
+    description: 'Free-form value shown in Everflow reports as adv5.',
+    type: 'string',
+    required: false,
+    default: { '@path': '$.properties.adv5' }
+  },
+  coupon_code: {
+    label: 'Coupon Code',
+    description: 'The coupon used for the order, for coupon-code attribution in Everflow.',
+    type: 'string',
+    required: false,
+    default: { '@path': '$.properties.coupon' }
+  },
+  email: {
+    label: 'Email',
+    description: "The customer's email address in plain text (Everflow attributes by email; it is sent trimmed and lower-cased).",
+    type: 'string',
+    required: false,
+    default: {
+      '@if': { exists: { '@path': '$.context.traits.email' }, then: { '@path': '$.context.traits.email' }, else: { '@path': '$.properties.email' } }
+    }
+  },
+  currency: {
+    label: 'Currency',
+    description: 'The three-letter ISO 4217 currency code of the amount, such as USD. It is sent upper-cased.',
+    type: 'string',
+    required: false,
+    default: { '@path': '$.properties.currency' }
+  },
+  timestamp: {
+    label: 'Timestamp',
+    description: 'When the conversion happened. It is sent to Everflow as Unix seconds.',
+    type: 'datetime',
+    required: false,
+    default: { '@path': '$.timestamp' }
+  },
+  custom_parameters: {
+    label: 'Custom Parameters',
+    description:
+      'Extra query parameters for the postback, such as sub IDs used by Everflow Postback Controls. Names may use letters, digits and underscores.',
+    type: 'object',
+    required: false,
+    defaultObjectUI: 'keyvalue',
+    additionalProperties: true
+  }
+}

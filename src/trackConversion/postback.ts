@@ -1,0 +1,202 @@
+import { isIP } from 'net'
+import dayjs from 'dayjs'
+import { PayloadValidationError } from '@segment/actions-core'
+import type { ParsedSettings } from '../settings'
+import type { Payload } from './generated-types'
+
+/** Longest postback URL sent; longer ones are cut or refused by servers and proxies on the way. */
+export const MAX_POSTBACK_URL_LENGTH = 8000
+export const MAX_TRANSACTION_ID_LENGTH = 256
+
+/** Query parameters the destination sets itself, plus `event_id`, which must never be sent next to `adv_event_id`. */
+export const RESERVED_PARAMETERS = new Set([
+  'nid',
+  'transaction_id',
+  'adv_event_id',
+  'event_id',
+  'amount',
+  'order_id',
+  'user_ip',
+  'adv1',
+  'adv2',
+  'adv3',
+  'adv4',
+  'adv5',
+  'coupon_code',
+  'email',
+  'currency',
+  'timestamp',
+  'verification_token'
+])
+
+export interface Postback {
+  url: string
+  transactionId: string
+  advEventId: number
+}
+
+const DECIMAL = /^[0-9]+(\.[0-9]+)?$/
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+const CURRENCY = /^[A-Za-z]{3}$/
+const PARAMETER_NAME = /^[A-Za-z0-9_]+$/
+
+function fail(message: string): never {
+  throw new PayloadValidationError(message)
+}
+
+/** Optional text values are sent trimmed; blank means absent. */
+function text(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  if (typeof value !== 'string') fail(`${field} must be text, but it is ${describe(value)}. Map it to a text or number property.`)
+  const trimmed = value.trim()
+  return trimmed === '' ? undefined : trimmed
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list'
+  if (value === null) return 'null'
+  return typeof value === 'object' ? 'an object' : `the ${typeof value} ${String(value)}`
+}
+
+function transactionId(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    fail('transaction_id is missing. Map it to the Everflow click ID (by default context.referrer.id, set from EF.getAdvertiserTransactionId()).')
+  }
+  if (/[\s\x00-\x1f\x7f]/.test(value)) {
+    fail(`transaction_id "${JSON.stringify(value).slice(1, -1)}" contains spaces or control characters. Send the Everflow click ID exactly as the Everflow SDK returns it.`)
+  }
+  if (value.length > MAX_TRANSACTION_ID_LENGTH) {
+    fail(`transaction_id is ${value.length} characters long; Everflow click IDs are at most ${MAX_TRANSACTION_ID_LENGTH}. Check what is mapped to it.`)
+  }
+  return value
+}
+
+function eventId(payload: Payload, settings: ParsedSettings): number {
+  if (payload.adv_event_id !== undefined && payload.adv_event_id !== null) {
+    const id = payload.adv_event_id
+    if (!Number.isSafeInteger(id) || id < 0) {
+      fail(`adv_event_id ${String(id)} is not an Everflow advertiser event ID. Use a whole number of 0 or more (0 is the base conversion).`)
+    }
+    return id
+  }
+  const name = payload.event_name
+  const id = settings.eventIds.get(name)
+  if (id !== undefined) return id
+  const near = [...settings.eventIds.keys()].find((known) => known.toLowerCase() === String(name).toLowerCase())
+  fail(
+    `Event "${name}" is not in the Event Mapping setting, so Everflow would not know which event it is. ` +
+      `Add a line "${name}=ID" to Event Mapping (0 for the base conversion) or map adv_event_id.` +
+      (near !== undefined ? ` Event Mapping has "${near}", which differs only in case.` : '')
+  )
+}
+
+function amount(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  const number = typeof value === 'number' ? value : typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value.trim()) : NaN
+  if (!Number.isFinite(number) || number < 0 || Object.is(number, -0)) {
+    fail(
+      `amount ${JSON.stringify(value) ?? String(value)} is not a sale amount. Send a plain decimal of 0 or more, such as 76.00: no currency symbol, no thousands separator, "." before the cents.`
+    )
+  }
+  return String(number)
+}
+
+function unixSeconds(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  let date = dayjs(NaN)
+  if (typeof value === 'number' || (typeof value === 'string' && /^[0-9]+$/.test(value))) {
+    const number = Number(value)
+    // Digit strings are Unix time: 13 digits or more is milliseconds, fewer is seconds.
+    date = String(Math.trunc(number)).length >= 13 ? dayjs(number) : dayjs.unix(number)
+  } else if (typeof value === 'string') {
+    date = dayjs(value)
+  }
+  if (!date.isValid()) {
+    fail(`timestamp ${JSON.stringify(value) ?? String(value)} is not a date. Map it to an ISO 8601 date such as 2026-01-31T12:00:00Z or to Unix seconds.`)
+  }
+  return String(date.unix())
+}
+
+/**
+ * Builds the one postback GET for a conversion. Pure: no I/O, so every rule is testable without HTTP.
+ * Throws PayloadValidationError, naming the field, for data Everflow would reject or misread.
+ */
+export function buildPostback(payload: Payload, settings: ParsedSettings): Postback {
+  const referrerType = typeof payload.referrer_type === 'string' ? payload.referrer_type.trim() : payload.referrer_type
+  if (typeof referrerType !== 'string' || referrerType.toLowerCase() !== 'everflow') {
+    fail(
+      referrerType === undefined || referrerType === null || referrerType === ''
+        ? 'referrer_type is missing. Set context.referrer.type to "everflow" on events that carry an Everflow transaction ID.'
+        : `referrer_type is "${String(referrerType)}", not "everflow". Only events with context.referrer.type "everflow" carry an Everflow transaction ID.`
+    )
+  }
+  const id = transactionId(payload.transaction_id)
+  const advEventId = eventId(payload, settings)
+
+  const userIp = text(payload.user_ip, 'user_ip')
+  if (userIp !== undefined && isIP(userIp) === 0) {
+    fail(`user_ip "${userIp}" is not an IPv4 or IPv6 address. Map it to context.ip or leave it unmapped.`)
+  }
+  const email = text(payload.email, 'email')?.toLowerCase()
+  if (email !== undefined && !EMAIL.test(email)) {
+    fail(`email "${email}" is not an email address. Map it to the customer's email or leave it unmapped.`)
+  }
+  const currency = text(payload.currency, 'currency')
+  if (currency !== undefined && !CURRENCY.test(currency)) {
+    fail(`currency "${currency}" is not a three-letter ISO 4217 code such as USD or EUR.`)
+  }
+
+  const parameters: Array<[string, string | undefined]> = [
+    ['nid', settings.networkId],
+    ['transaction_id', id],
+    // 0 is the base conversion, which Everflow expects without any event parameter.
+    ['adv_event_id', advEventId === 0 ? undefined : String(advEventId)],
+    ['amount', amount(payload.amount)],
+    ['order_id', text(payload.order_id, 'order_id')],
+    ['user_ip', userIp],
+    ['adv1', text(payload.adv1, 'adv1')],
+    ['adv2', text(payload.adv2, 'adv2')],
+    ['adv3', text(payload.adv3, 'adv3')],
+    ['adv4', text(payload.adv4, 'adv4')],
+    ['adv5', text(payload.adv5, 'adv5')],
+    ['coupon_code', text(payload.coupon_code, 'coupon_code')],
+    ['email', email],
+    ['currency', currency?.toUpperCase()],
+    ['timestamp', unixSeconds(payload.timestamp)],
+    ['verification_token', settings.verificationToken]
+  ]
+  const custom = payload.custom_parameters
+  if (custom !== undefined && custom !== null) {
+    if (typeof custom !== 'object' || Array.isArray(custom)) {
+      fail('custom_parameters must be a set of name-value pairs.')
+    }
+    for (const [name, value] of Object.entries(custom)) {
+      if (!PARAMETER_NAME.test(name)) {
+        fail(`custom_parameters name "${name}" is not allowed. Use only letters, digits and underscores.`)
+      }
+      if (RESERVED_PARAMETERS.has(name.toLowerCase())) {
+        fail(`custom_parameters name "${name}" is a parameter the destination sets itself. Map the value to its own field instead, or rename it.`)
+      }
+      if (value !== null && typeof value === 'object') {
+        fail(`custom_parameters "${name}" is ${describe(value)}; values must be text, numbers or true/false.`)
+      }
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        fail(`custom_parameters "${name}" is ${String(value)}; numbers must be finite.`)
+      }
+      parameters.push([name, value === undefined || value === null ? undefined : String(value).trim() || undefined])
+    }
+  }
+
+  const url = new URL(settings.postbackBase)
+  for (const [name, value] of parameters) {
+    if (value !== undefined) url.searchParams.append(name, value)
+  }
+  const href = url.toString()
+  if (href.length > MAX_POSTBACK_URL_LENGTH) {
+    fail(
+      `The postback URL would be ${href.length} characters long; Everflow accepts at most ${MAX_POSTBACK_URL_LENGTH}. Shorten the longest mapped values (adv1-adv5, custom_parameters).`
+    )
+  }
+  return { url: href, transactionId: id, advEventId }
+}

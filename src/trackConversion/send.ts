@@ -1,0 +1,83 @@
+import { IntegrationError, RetryableError } from '@segment/actions-core'
+import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
+import type { Postback } from './postback'
+
+export const CONVERSION_REJECTED = 'EVERFLOW_CONVERSION_REJECTED'
+export const POSTBACK_FAILED = 'EVERFLOW_POSTBACK_FAILED'
+
+const CONVERSION_REPORT =
+  "Look up the transaction ID in Everflow's Conversion Report (Reporting > Conversions); its error code column says why."
+
+const RETRYABLE_STATUSES = new Set([408, 429])
+
+/** Removes secrets from text that may echo the request (error bodies, network error messages). */
+function redact(text: string, secrets: Array<string | undefined>): string {
+  return secrets.reduce<string>((result, secret) => (secret ? result.split(secret).join('***') : result), text)
+}
+
+/** The `error` field of a JSON body, which is how Everflow words a refusal. */
+function jsonError(content: string): string | undefined {
+  try {
+    const body = JSON.parse(content)
+    return body && typeof body === 'object' && body.error ? String(body.error) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function errorText(response: ModifiedResponse, secrets: Array<string | undefined>): string {
+  const content = (response.content ?? '').trim()
+  const detail = jsonError(content) ?? content
+  return detail === '' ? '' : `: ${redact(detail.replace(/\s+/g, ' ').slice(0, 300), secrets)}`
+}
+
+/** Everflow's answer to a postback, as Segment should treat it: returns on success, throws otherwise. */
+export function checkPostbackResponse(response: ModifiedResponse, postback: Postback, secrets: Array<string | undefined>): void {
+  const { status } = response
+  const what = `the conversion for transaction_id ${postback.transactionId}`
+  if (status === 204) {
+    throw new IntegrationError(`Everflow answered 204 No Content: it did not record ${what}. ${CONVERSION_REPORT}`, CONVERSION_REJECTED, 400)
+  }
+  if (status >= 200 && status < 300) {
+    // Some refusals come with 200; one whose body says "error" must not count as a success.
+    if (jsonError(response.content ?? '') !== undefined) {
+      throw new IntegrationError(`Everflow refused ${what}${errorText(response, secrets)}. ${CONVERSION_REPORT}`, CONVERSION_REJECTED, 400)
+    }
+    return
+  }
+  if (status >= 300 && status < 400) {
+    const location = response.headers.get('location') ?? 'nowhere'
+    throw new IntegrationError(
+      `Everflow answered ${status} with a redirect to ${redact(location, secrets)} for ${what}; postbacks are not sent on to other addresses. Check the Postback URL setting against the Global Postback URL in Everflow.`,
+      POSTBACK_FAILED,
+      400
+    )
+  }
+  const message = `Everflow answered ${status} ${response.statusText} for ${what}${errorText(response, secrets)}`
+  if (RETRYABLE_STATUSES.has(status) || status >= 500) {
+    throw new RetryableError(`${message}. Segment will retry.`, status as RetryableError['status'])
+  }
+  throw new IntegrationError(`${message}. Check the Postback URL and Verification Token settings.`, POSTBACK_FAILED, status)
+}
+
+/** Sends one postback through the framework's request client and checks Everflow's answer. */
+export async function sendPostback(
+  request: RequestClient,
+  postback: Postback,
+  secrets: Array<string | undefined>
+): Promise<ModifiedResponse> {
+  let response: ModifiedResponse
+  try {
+    // Redirects are not followed: a postback, with its verification token, goes only to the configured domain.
+    response = await request(postback.url, { method: 'GET', redirect: 'manual', throwHttpErrors: false })
+  } catch (error) {
+    // Timeouts, refused or reset connections: transient, so retryable. The error text can contain the URL, so
+    // only its code is kept.
+    const code = (error as { code?: string; name?: string }).code ?? (error as Error).name ?? 'network error'
+    throw new RetryableError(
+      `Could not reach Everflow at ${new URL(postback.url).host} (${code}) for the conversion with transaction_id ${postback.transactionId}. Segment will retry.`
+    )
+  }
+  checkPostbackResponse(response, postback, secrets)
+  return response
+}
