@@ -28,9 +28,9 @@ const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/
 const DIGITS = /^[0-9]+$/
 const PLACEHOLDER = /^\{[^{}]*\}$/
 
-function parseNetworkId(value: string, source: string): string {
+function parseNetworkId(value: string, source: string, help = ''): string {
   if (!DIGITS.test(value) || Number(value) === 0 || !Number.isSafeInteger(Number(value))) {
-    throw settingsError(`${source}: "${value}" is not an Everflow network ID. A network ID is a positive whole number, such as 123.`)
+    throw settingsError(`${source}: "${value}" is not an Everflow network ID. A network ID is a positive whole number, such as 123.${help}`)
   }
   return String(Number(value))
 }
@@ -80,7 +80,7 @@ export function parsePostbackUrl(raw: string): { postbackBase: string; networkId
   }
 
   const nid = url.searchParams.get('nid')?.trim()
-  const networkId = nid && !PLACEHOLDER.test(nid) ? parseNetworkId(nid, 'Postback URL (its nid parameter)') : undefined
+  const networkId = nid && !PLACEHOLDER.test(nid) ? parseNetworkId(nid, 'Postback URL (its nid parameter)', ` ${POSTBACK_URL_HELP}`) : undefined
   return { postbackBase: `https://${host}${url.pathname}`, networkId }
 }
 

@@ -59,12 +59,17 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `the ${typeof value} ${String(value)}`
 }
 
+/** A received value as the user would recognise it in a message: strings in quotes, numbers as written. */
+function quote(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+}
+
 function transactionId(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') {
     fail('transaction_id is missing. Map it to the Everflow click ID (by default context.referrer.id, set from EF.getAdvertiserTransactionId()).')
   }
   if (/[\s\x00-\x1f\x7f]/.test(value)) {
-    fail(`transaction_id "${JSON.stringify(value).slice(1, -1)}" contains spaces or control characters. Send the Everflow click ID exactly as the Everflow SDK returns it.`)
+    fail(`transaction_id ${quote(value)} contains spaces or control characters. Send the Everflow click ID exactly as the Everflow SDK returns it.`)
   }
   if (value.length > MAX_TRANSACTION_ID_LENGTH) {
     fail(`transaction_id is ${value.length} characters long; Everflow click IDs are at most ${MAX_TRANSACTION_ID_LENGTH}. Check what is mapped to it.`)
@@ -96,7 +101,7 @@ function amount(value: unknown): string | undefined {
   const number = typeof value === 'number' ? value : typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value.trim()) : NaN
   if (!Number.isFinite(number) || number < 0 || Object.is(number, -0)) {
     fail(
-      `amount ${JSON.stringify(value) ?? String(value)} is not a sale amount. Send a plain decimal of 0 or more, such as 76.00: no currency symbol, no thousands separator, "." before the cents.`
+      `amount ${quote(value)} is not a sale amount. Send a plain decimal of 0 or more, such as 76.00: no currency symbol, no thousands separator, "." before the cents.`
     )
   }
   return String(number)
@@ -113,7 +118,7 @@ function unixSeconds(value: unknown): string | undefined {
     date = dayjs(value)
   }
   if (!date.isValid()) {
-    fail(`timestamp ${JSON.stringify(value) ?? String(value)} is not a date. Map it to an ISO 8601 date such as 2026-01-31T12:00:00Z or to Unix seconds.`)
+    fail(`timestamp ${quote(value)} is not a date. Map it to an ISO 8601 date such as 2026-01-31T12:00:00Z or to Unix seconds.`)
   }
   return String(date.unix())
 }

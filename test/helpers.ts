@@ -1,0 +1,52 @@
+import { createTestEvent, RetryableError } from '@segment/actions-core'
+import type { SegmentEvent } from '@segment/actions-core'
+import type { Settings } from '../src/generated-types'
+
+export const TRANSACTION_ID = '0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b'
+export const TRACKING_ORIGIN = 'https://www.trkexample.com'
+
+export const settings: Settings = {
+  apiKey: 'test-api-key-SECRET',
+  eventMapping: 'Order Completed=0\nSigned Up=12',
+  postbackUrl: `${TRACKING_ORIGIN}/?nid=123&transaction_id={transaction_id}`
+}
+
+/** The seed example from the issue, with timestamp and messageId pinned. */
+export function orderCompleted(overrides: Partial<SegmentEvent> = {}): SegmentEvent {
+  return createTestEvent({
+    type: 'track',
+    event: 'Order Completed',
+    userId: 'a1b2c3d4',
+    messageId: 'message-1',
+    timestamp: '2026-01-31T12:00:00.000Z',
+    context: { referrer: { type: 'everflow', id: TRANSACTION_ID }, ip: '23.123.123.123' } as SegmentEvent['context'],
+    properties: { adv1: 'adv1test', adv3: 'adv3test', total: 76.0, orderId: '123456789' },
+    ...overrides
+  })
+}
+
+/** Unix seconds of orderCompleted()'s timestamp. */
+export const ORDER_TIMESTAMP = String(Date.parse('2026-01-31T12:00:00.000Z') / 1000)
+
+/** How Segment's runtime treats a thrown error: retried, or dropped with the message shown to the user. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof RetryableError) return true
+  const { status, response } = error as { status?: number; response?: { status?: number } }
+  const code = status ?? response?.status ?? 500
+  return code >= 500 || code === 408 || code === 423 || code === 429
+}
+
+/** Runs fn and returns what it threw; fails the test when it did not throw. */
+export async function thrown(fn: () => unknown): Promise<Error & { status?: number; code?: string }> {
+  try {
+    await fn()
+  } catch (error) {
+    return error as Error & { status?: number; code?: string }
+  }
+  throw new Error('expected a thrown error, but the call succeeded')
+}
+
+/** Query parameters of a URL as ordered [name, value] pairs. */
+export function queryOf(url: string): Array<[string, string]> {
+  return [...new URL(url).searchParams.entries()]
+}

@@ -1,0 +1,163 @@
+import { PayloadValidationError } from '@segment/actions-core'
+import { parseSettings } from '../src/settings'
+import { buildPostback, MAX_POSTBACK_URL_LENGTH } from '../src/trackConversion/postback'
+import type { Payload } from '../src/trackConversion/generated-types'
+import { settings, thrown, TRANSACTION_ID, queryOf } from './helpers'
+
+const parsed = parseSettings(settings)
+
+function payload(overrides: Partial<Record<keyof Payload, unknown>> = {}): Payload {
+  return { transaction_id: TRANSACTION_ID, referrer_type: 'everflow', event_name: 'Order Completed', ...overrides } as Payload
+}
+
+function query(overrides: Partial<Record<keyof Payload, unknown>> = {}, parsedSettings = parsed): Array<[string, string]> {
+  return queryOf(buildPostback(payload(overrides), parsedSettings).url)
+}
+
+async function invalid(overrides: Partial<Record<keyof Payload, unknown>>): Promise<string> {
+  const error = await thrown(() => buildPostback(payload(overrides), parsed))
+  expect(error).toBeInstanceOf(PayloadValidationError)
+  expect(error.status).toBe(400)
+  return error.message
+}
+
+describe('buildPostback', () => {
+  it('sends only nid and transaction_id for a bare base conversion', () => {
+    const postback = buildPostback(payload(), parsed)
+    expect(postback.url).toBe(`https://www.trkexample.com/?nid=123&transaction_id=${TRANSACTION_ID}`)
+    expect(postback).toMatchObject({ transactionId: TRANSACTION_ID, advEventId: 0 })
+  })
+
+  it('sends every field, in order, formatted for Everflow', () => {
+    const all = query({
+      event_name: 'Signed Up',
+      amount: '76.50',
+      order_id: ' 123456789 ',
+      user_ip: '2001:db8::1',
+      adv1: 'a 1',
+      adv2: 'b&c=d',
+      adv3: 3,
+      adv4: 'x',
+      adv5: 'y',
+      coupon_code: 'SAVE10',
+      email: '  Jane.Doe@Example.COM ',
+      currency: 'eur',
+      timestamp: '2026-01-31T12:00:00.000Z',
+      custom_parameters: { sub1: 'one', flag: true, n: 5 }
+    }, parseSettings({ ...settings, verificationToken: 'tok' }))
+    expect(all).toEqual([
+      ['nid', '123'],
+      ['transaction_id', TRANSACTION_ID],
+      ['adv_event_id', '12'],
+      ['amount', '76.5'],
+      ['order_id', '123456789'],
+      ['user_ip', '2001:db8::1'],
+      ['adv1', 'a 1'],
+      ['adv2', 'b&c=d'],
+      ['adv3', '3'],
+      ['adv4', 'x'],
+      ['adv5', 'y'],
+      ['coupon_code', 'SAVE10'],
+      ['email', 'jane.doe@example.com'],
+      ['currency', 'EUR'],
+      ['timestamp', '1769860800'],
+      ['verification_token', 'tok'],
+      ['sub1', 'one'],
+      ['flag', 'true'],
+      ['n', '5']
+    ])
+  })
+
+  it('encodes values through URL machinery', () => {
+    const { url } = buildPostback(payload({ adv1: 'a&b=c?d#e%f+g h' }), parsed)
+    expect(url).toContain('adv1=a%26b%3Dc%3Fd%23e%25f%2Bg+h')
+  })
+
+  it('keeps the path of the Postback URL', () => {
+    const withPath = parseSettings({ ...settings, postbackUrl: 'https://trk.example.com/pb?nid=9' })
+    expect(buildPostback(payload(), withPath).url).toBe(`https://trk.example.com/pb?nid=9&transaction_id=${TRANSACTION_ID}`)
+  })
+
+  it('leaves out empty and blank values', () => {
+    expect(query({ order_id: '', adv1: '   ', email: null, custom_parameters: { a: '', b: null } })).toEqual([
+      ['nid', '123'],
+      ['transaction_id', TRANSACTION_ID]
+    ])
+  })
+
+  it('uses adv_event_id over Event Mapping, and sends none for 0', () => {
+    expect(query({ adv_event_id: 44 })).toContainEqual(['adv_event_id', '44'])
+    expect(query({ event_name: 'Signed Up', adv_event_id: 0 }).map(([name]) => name)).not.toContain('adv_event_id')
+    expect(query({ event_name: 'Not Mapped', adv_event_id: 7 })).toContainEqual(['adv_event_id', '7'])
+  })
+
+  it('accepts referrer_type in any case', () => {
+    expect(() => buildPostback(payload({ referrer_type: ' EverFlow ' }), parsed)).not.toThrow()
+  })
+
+  it.each([
+    [76, '76'],
+    [0, '0'],
+    ['76.00', '76'],
+    [' 1234.5 ', '1234.5'],
+    [0.1, '0.1']
+  ])('sends amount %j as %s', (amount, sent) => {
+    expect(query({ amount })).toContainEqual(['amount', sent])
+  })
+
+  it.each([
+    [1769860800, '1769860800'],
+    ['1769860800', '1769860800'],
+    ['1769860800000', '1769860800'],
+    ['2026-01-31T13:00:00+01:00', '1769860800']
+  ])('sends timestamp %j as Unix seconds', (timestamp, sent) => {
+    expect(query({ timestamp })).toContainEqual(['timestamp', sent])
+  })
+
+  it.each<[string, Partial<Record<keyof Payload, unknown>>, string]>([
+    ['missing transaction_id', { transaction_id: undefined }, 'transaction_id is missing. Map it to the Everflow click ID'],
+    ['blank transaction_id', { transaction_id: '  ' }, 'transaction_id is missing.'],
+    ['transaction_id with a space', { transaction_id: 'abc def' }, 'transaction_id "abc def" contains spaces or control characters.'],
+    ['transaction_id with a control character', { transaction_id: 'abc\u0001' }, 'transaction_id "abc\\u0001" contains spaces or control characters.'],
+    ['transaction_id over 256 characters', { transaction_id: 'a'.repeat(257) }, 'transaction_id is 257 characters long; Everflow click IDs are at most 256.'],
+    ['missing referrer_type', { referrer_type: undefined }, 'referrer_type is missing. Set context.referrer.type to "everflow"'],
+    ['other referrer_type', { referrer_type: 'google' }, 'referrer_type is "google", not "everflow".'],
+    ['unmapped event', { event_name: 'Product Viewed' }, 'Event "Product Viewed" is not in the Event Mapping setting, so Everflow would not know which event it is. Add a line "Product Viewed=ID" to Event Mapping (0 for the base conversion) or map adv_event_id.'],
+    ['event in another case', { event_name: 'order completed' }, 'Event Mapping has "Order Completed", which differs only in case.'],
+    ['negative adv_event_id', { adv_event_id: -1 }, 'adv_event_id -1 is not an Everflow advertiser event ID.'],
+    ['fractional adv_event_id', { adv_event_id: 1.5 }, 'adv_event_id 1.5 is not'],
+    ['amount with a currency symbol', { amount: '$76' }, 'amount "$76" is not a sale amount. Send a plain decimal of 0 or more, such as 76.00'],
+    ['amount with a decimal comma', { amount: '76,00' }, 'amount "76,00" is not a sale amount.'],
+    ['amount in words', { amount: 'abc' }, 'amount "abc" is not a sale amount.'],
+    ['infinite amount', { amount: Infinity }, 'amount Infinity is not a sale amount.'],
+    ['NaN amount', { amount: NaN }, 'amount NaN is not a sale amount.'],
+    ['negative amount', { amount: -5 }, 'amount -5 is not a sale amount.'],
+    ['negative amount text', { amount: '-5' }, 'amount "-5" is not a sale amount.'],
+    ['currency of two letters', { currency: 'US' }, 'currency "US" is not a three-letter ISO 4217 code'],
+    ['currency with a digit', { currency: 'US1' }, 'currency "US1" is not'],
+    ['timestamp that is not a date', { timestamp: 'yesterday' }, 'timestamp "yesterday" is not a date.'],
+    ['email that is not one', { email: 'jane at example' }, 'email "jane at example" is not an email address.'],
+    ['user_ip that is not an address', { user_ip: '300.1.1.1' }, 'user_ip "300.1.1.1" is not an IPv4 or IPv6 address.'],
+    ['adv1 that is an object', { adv1: { a: 1 } }, 'adv1 must be text, but it is an object.'],
+    ['custom parameter name with a dash', { custom_parameters: { 'sub-1': 'x' } }, 'custom_parameters name "sub-1" is not allowed. Use only letters, digits and underscores.'],
+    ['custom parameter named nid', { custom_parameters: { nid: '9' } }, 'custom_parameters name "nid" is a parameter the destination sets itself.'],
+    ['custom parameter named event_id', { custom_parameters: { EVENT_ID: '9' } }, 'custom_parameters name "EVENT_ID" is a parameter the destination sets itself.'],
+    ['custom parameter named amount', { custom_parameters: { amount: '9' } }, 'custom_parameters name "amount"'],
+    ['custom parameter holding an object', { custom_parameters: { sub1: { a: 1 } } }, 'custom_parameters "sub1" is an object; values must be text, numbers or true/false.'],
+    ['custom parameter holding a list', { custom_parameters: { sub1: [1] } }, 'custom_parameters "sub1" is a list;'],
+    ['custom parameters that are a list', { custom_parameters: ['a'] }, 'custom_parameters must be a set of name-value pairs.']
+  ])('refuses %s', async (_name, overrides, message) => {
+    expect(await invalid(overrides)).toContain(message)
+  })
+
+  it(`refuses a postback URL over ${MAX_POSTBACK_URL_LENGTH} characters`, async () => {
+    const message = await invalid({ adv1: 'a'.repeat(4000), adv2: 'b'.repeat(4000) })
+    expect(message).toMatch(/^The postback URL would be 80\d\d characters long; Everflow accepts at most 8000\./)
+  })
+
+  it('accepts a postback URL of exactly the limit', () => {
+    const base = buildPostback(payload({ adv1: 'x' }), parsed).url.length
+    const { url } = buildPostback(payload({ adv1: 'x'.repeat(1 + MAX_POSTBACK_URL_LENGTH - base) }), parsed)
+    expect(url.length).toBe(MAX_POSTBACK_URL_LENGTH)
+  })
+})

@@ -1,0 +1,152 @@
+import { IntegrationError } from '@segment/actions-core'
+import { INVALID_SETTINGS, parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
+import { settings, thrown } from './helpers'
+
+async function settingsError(fn: () => unknown): Promise<Error & { status?: number; code?: string }> {
+  const error = await thrown(fn)
+  expect(error).toBeInstanceOf(IntegrationError)
+  expect(error.code).toBe(INVALID_SETTINGS)
+  expect(error.status).toBe(400)
+  return error
+}
+
+describe('Postback URL', () => {
+  it.each([
+    ['https://www.trkexample.com/?nid=123&transaction_id={transaction_id}', 'https://www.trkexample.com/', '123'],
+    ['  https://www.trkexample.com/?transaction_id={transaction_id}&nid=77&adv1={adv1}  ', 'https://www.trkexample.com/', '77'],
+    ['https://www.trkexample.com', 'https://www.trkexample.com/', undefined],
+    ['www.trkexample.com', 'https://www.trkexample.com/', undefined],
+    ['www.trkexample.com/?nid=5', 'https://www.trkexample.com/', '5'],
+    ['HTTPS://WWW.TrkExample.COM/postback?nid=9#frag', 'https://www.trkexample.com/postback', '9'],
+    ['https://www.trkexample.com./?nid={nid}', 'https://www.trkexample.com/', undefined],
+    ['https://xn--bcher-kva.example/?nid=1', 'https://xn--bcher-kva.example/', '1'],
+    ['https://bücher.example/?nid=1', 'https://xn--bcher-kva.example/', '1']
+  ])('reads %s', (input, postbackBase, networkId) => {
+    expect(parsePostbackUrl(input)).toEqual({ postbackBase, networkId })
+  })
+
+  it.each([
+    ['', 'is empty'],
+    ['http://www.trkexample.com/?nid=1', 'uses http; Everflow postbacks must use https'],
+    ['ftp://www.trkexample.com/', 'uses ftp'],
+    ['https://user:pass@www.trkexample.com/', 'contains a user name or password'],
+    ['https://www.trkexample.com@evil.example/', 'contains a user name or password'],
+    ['https://www.trkexample.com:8443/', 'names a port'],
+    ['https://www.trkexample.com:443/', 'names a port'],
+    ['https://127.0.0.1/', 'points at an IP address'],
+    ['https://2130706433/', 'points at an IP address'],
+    ['https://0x7f000001/', 'points at an IP address'],
+    ['https://0177.0.0.1/', 'points at an IP address'],
+    ['https://[::1]/', 'points at an IP address'],
+    ['https://[::ffff:127.0.0.1]/', 'points at an IP address'],
+    ['https://169.254.169.254/latest', 'points at an IP address'],
+    ['https://localhost/', 'does not name a public tracking domain'],
+    ['https://localhost./', 'does not name a public tracking domain'],
+    ['https://foo.localhost/', 'names a local or reserved host'],
+    ['https://metadata.google.internal/', 'names a local or reserved host'],
+    ['https://intranet/', 'does not name a public tracking domain'],
+    ['https://www.trkexample.com\\@evil.example/', 'contains spaces, control characters or backslashes'],
+    ['https://www.trk example.com/', 'contains spaces, control characters or backslashes'],
+    ['https://www.trkexample.com/\u0000', 'contains spaces, control characters or backslashes'],
+    ['https://exa_mple.com/', 'does not name a public tracking domain'],
+    ['not a url', 'contains spaces'],
+    ['https://', 'is not a URL or hostname'],
+    ['https://www.trkexample.com/?nid=abc', 'Postback URL (its nid parameter): "abc" is not an Everflow network ID'],
+    ['https://www.trkexample.com/?nid=0', 'is not an Everflow network ID']
+  ])('refuses %j: %s', async (input, message) => {
+    const error = await settingsError(() => parsePostbackUrl(input))
+    expect(error.message).toContain(message)
+    expect(error.message).toContain('Global Postback')
+  })
+})
+
+describe('Network ID', () => {
+  const base = { ...settings, postbackUrl: 'https://www.trkexample.com' }
+
+  it('comes from Network ID when the Postback URL has no nid', () => {
+    expect(parseSettings({ ...base, networkId: ' 42 ' }).networkId).toBe('42')
+  })
+
+  it('may repeat the nid of the Postback URL', () => {
+    expect(parseSettings({ ...settings, networkId: '123' }).networkId).toBe('123')
+  })
+
+  it('is a settings error when it differs from the nid of the Postback URL', async () => {
+    const error = await settingsError(() => parseSettings({ ...settings, networkId: '124' }))
+    expect(error.message).toBe('Network ID is 124 but the Postback URL has nid=123. Clear Network ID or make the two agree.')
+  })
+
+  it('is a settings error when neither gives one', async () => {
+    const error = await settingsError(() => parseSettings(base))
+    expect(error.message).toContain('Network ID is missing: the Postback URL has no nid parameter.')
+  })
+
+  it('must be a positive whole number', async () => {
+    const error = await settingsError(() => parseSettings({ ...base, networkId: '12a' }))
+    expect(error.message).toBe('Network ID: "12a" is not an Everflow network ID. A network ID is a positive whole number, such as 123.')
+  })
+})
+
+describe('Event Mapping', () => {
+  it('reads one Event Name=ID per line, splitting at the last "=" and trimming', () => {
+    const mapping = parseEventMapping('  Order Completed = 0 \r\n\n  Signed Up=12\nA=B (test), v2=7\n\n')
+    expect([...mapping]).toEqual([
+      ['Order Completed', 0],
+      ['Signed Up', 12],
+      ['A=B (test), v2', 7]
+    ])
+  })
+
+  it('reads a JSON object with numbers or digit strings', () => {
+    expect([...parseEventMapping(' {"Order Completed": 0, "Signed Up": 12, "Trial": "3"} ')]).toEqual([
+      ['Order Completed', 0],
+      ['Signed Up', 12],
+      ['Trial', 3]
+    ])
+  })
+
+  it('accepts the same name twice with the same id', () => {
+    expect([...parseEventMapping('A=1\nA=1')]).toEqual([['A', 1]])
+  })
+
+  it.each([
+    ['', 'Event Mapping is empty.'],
+    ['\n  \n', 'Event Mapping is empty.'],
+    ['Order Completed 0', 'Event Mapping entry "Order Completed 0" has no "=". Write each mapping as Event Name=ID'],
+    ['=5', 'Event Mapping entry "=5" has no event name.'],
+    ['Order Completed=', 'Event Mapping entry "Order Completed=" has an invalid ID.'],
+    ['Order Completed=-1', 'Event Mapping entry "Order Completed=-1" has an invalid ID.'],
+    ['Order Completed=1.5', 'Event Mapping entry "Order Completed=1.5" has an invalid ID.'],
+    ['Order Completed=abc', 'Event Mapping entry "Order Completed=abc" has an invalid ID.'],
+    ['Order Completed=99999999999999999999', 'has an invalid ID'],
+    ['A=1\nA=2', 'Event Mapping maps "A" twice, to 1 and to 2. Keep one of them.'],
+    ['{"A": 1,}', 'Event Mapping looks like JSON but does not parse'],
+    ['{"A": -1}', 'Event Mapping entry ""A":-1" has an invalid ID.'],
+    ['{"A": 1.5}', 'has an invalid ID'],
+    ['{"A": null}', 'has an invalid ID'],
+    ['{"A": {"id": 1}}', 'has an invalid ID'],
+    ['{"": 1}', 'has no event name'],
+    ['{}', 'Event Mapping is empty.']
+  ])('refuses %j', async (input, message) => {
+    const error = await settingsError(() => parseEventMapping(input))
+    expect(error.message).toContain(message)
+  })
+
+  it('refuses a JSON array', async () => {
+    const error = await settingsError(() => parseEventMapping('[1]'))
+    expect(error.message).toContain('Event Mapping')
+  })
+})
+
+describe('Verification Token', () => {
+  it('is trimmed, and blank means none', () => {
+    expect(parseSettings({ ...settings, verificationToken: ' tok ' }).verificationToken).toBe('tok')
+    expect(parseSettings({ ...settings, verificationToken: '  ' }).verificationToken).toBeUndefined()
+  })
+
+  it('refuses inner spaces without echoing the token', async () => {
+    const error = await settingsError(() => parseSettings({ ...settings, verificationToken: 'secret token' }))
+    expect(error.message).toContain('Verification Token contains spaces')
+    expect(error.message).not.toContain('secret')
+  })
+})
