@@ -2,7 +2,7 @@
 
 export interface Settings {
   /**
-   * Your Everflow network API key (Control Center > Security > API Keys). It is used only to check these settings and is never sent with conversions.
+   * Your Everflow network API key (Control Center > Security). It is used only to check these settings and is never sent with conversions.
    */
   apiKey: string
   /**
@@ -10,7 +10,7 @@ export interface Settings {
    */
   eventMapping: string
   /**
-   * The Global Postback URL from Everflow (Control Center > Platform Configurations > General > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.
+   * The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.
    */
   postbackUrl: string
   /**

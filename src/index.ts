@@ -15,7 +15,7 @@ const destination: DestinationDefinition<Settings> = {
       apiKey: {
         label: 'API Key',
         description:
-          'Your Everflow network API key (Control Center > Security > API Keys). It is used only to check these settings and is never sent with conversions.',
+          'Your Everflow network API key (Control Center > Security). It is used only to check these settings and is never sent with conversions.',
         type: 'password',
         required: true
       },
@@ -29,7 +29,7 @@ const destination: DestinationDefinition<Settings> = {
       postbackUrl: {
         label: 'Postback URL',
         description:
-          'The Global Postback URL from Everflow (Control Center > Platform Configurations > General > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.',
+          'The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.',
         type: 'string',
         required: true
       },

@@ -18,7 +18,7 @@ function settingsError(message: string): IntegrationError {
 }
 
 const POSTBACK_URL_HELP =
-  'Paste the Global Postback URL from Everflow (Control Center > Platform Configurations > General > Global Postback), ' +
+  'Paste the Global Postback URL from Everflow (Control Center > Configuration > Global Postback), ' +
   'e.g. https://www.trkexample.com/?nid=123&transaction_id={transaction_id}, or just its tracking domain.'
 
 // Names that never resolve to a public tracking domain (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal).

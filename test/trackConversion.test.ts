@@ -164,7 +164,7 @@ describe('trackConversion', () => {
       expect(error.code).toBe(CONVERSION_REJECTED)
       expect(error.message).toBe(
         `Everflow answered 204 No Content: it did not record the conversion for transaction_id ${TRANSACTION_ID}. ` +
-          "Look up the transaction ID in Everflow's Conversion Report (Reporting > Conversions); its error code column says why."
+          "Look up the transaction ID in Everflow's Advertiser Postback report or Conversion Report (Reporting); they show why a conversion was rejected."
       )
       expect(isRetryable(error)).toBe(false)
     })

@@ -6,7 +6,7 @@ export const CONVERSION_REJECTED = 'EVERFLOW_CONVERSION_REJECTED'
 export const POSTBACK_FAILED = 'EVERFLOW_POSTBACK_FAILED'
 
 const CONVERSION_REPORT =
-  "Look up the transaction ID in Everflow's Conversion Report (Reporting > Conversions); its error code column says why."
+  "Look up the transaction ID in Everflow's Advertiser Postback report or Conversion Report (Reporting); they show why a conversion was rejected."
 
 const RETRYABLE_STATUSES = new Set([408, 429])
 
