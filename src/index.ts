@@ -1,7 +1,7 @@
 import { defaultValues } from '@segment/actions-core'
 import type { DestinationDefinition } from '@segment/actions-core'
 import type { Settings } from './generated-types'
-import { parseSettings } from './settings'
+import { testAuthentication } from './authentication'
 import trackConversion from './trackConversion'
 
 const destination: DestinationDefinition<Settings> = {
@@ -59,9 +59,7 @@ const destination: DestinationDefinition<Settings> = {
         default: 'us'
       }
     },
-    testAuthentication: (_request, { settings }) => {
-      parseSettings(settings)
-    }
+    testAuthentication: (request, { settings }) => testAuthentication(request, settings)
   },
   presets: [
     {

@@ -1,0 +1,138 @@
+import { IntegrationError, InvalidAuthenticationError } from '@segment/actions-core'
+import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
+import type { Settings } from './generated-types'
+import { INVALID_SETTINGS, parseSettings } from './settings'
+
+export const API_HOSTS = {
+  us: 'https://api.eflow.team/v1',
+  eu: 'https://api-eu.eflow.team/v1'
+} as const
+type Region = keyof typeof API_HOSTS
+
+export const EVERFLOW_API_UNAVAILABLE = 'EVERFLOW_API_UNAVAILABLE'
+export const EVERFLOW_API_RATE_LIMITED = 'EVERFLOW_API_RATE_LIMITED'
+
+const MAKE_A_KEY = 'Create a network API key in Everflow under Control Center > Security and paste it into API Key.'
+
+/** What Everflow's API says about a key on one host. */
+type KeyCheck =
+  | { kind: 'network'; networkId?: string }
+  | { kind: 'advertiser' }
+  | { kind: 'unauthorized' }
+  | { kind: 'forbidden' }
+  | { kind: 'rate-limited' }
+  | { kind: 'unreachable'; reason: string }
+  | { kind: 'unexpected'; status: number }
+
+async function get(request: RequestClient, url: string, apiKey: string): Promise<ModifiedResponse | string> {
+  try {
+    return await request(url, {
+      method: 'GET',
+      // The key travels only in this header: never in the URL, a message or a log line.
+      headers: { 'X-Eflow-API-Key': apiKey },
+      throwHttpErrors: false,
+      redirect: 'manual'
+    })
+  } catch (error) {
+    // The error text may quote the request; only its code is kept.
+    return (error as { code?: string }).code ?? (error as Error).name ?? 'network error'
+  }
+}
+
+function classify(response: ModifiedResponse | string): KeyCheck | undefined {
+  if (typeof response === 'string') return { kind: 'unreachable', reason: response }
+  const { status } = response
+  if (status === 401) return { kind: 'unauthorized' }
+  if (status === 403) return { kind: 'forbidden' }
+  if (status === 429) return { kind: 'rate-limited' }
+  if (status >= 500) return { kind: 'unreachable', reason: `HTTP ${status}` }
+  if (status < 200 || status >= 300) return { kind: 'unexpected', status }
+  return undefined
+}
+
+function networkIdOf(response: ModifiedResponse): string | undefined {
+  try {
+    const id = (JSON.parse(response.content) as { network_id?: unknown }).network_id
+    return typeof id === 'number' || typeof id === 'string' ? String(id) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Asks one Everflow API host what kind of key this is: a network key, else an advertiser key. */
+async function checkKey(request: RequestClient, region: Region, apiKey: string): Promise<KeyCheck> {
+  const networks = await get(request, `${API_HOSTS[region]}/networks`, apiKey)
+  const asNetwork = classify(networks)
+  if (asNetwork === undefined) return { kind: 'network', networkId: networkIdOf(networks as ModifiedResponse) }
+  // 403 here is a key of another portal; an advertiser key, which the classic destination accepted too, is fine.
+  if (asNetwork.kind !== 'forbidden') return asNetwork
+  const asAdvertiser = classify(await get(request, `${API_HOSTS[region]}/advertisers/advertiser`, apiKey))
+  return asAdvertiser ?? { kind: 'advertiser' }
+}
+
+const REGION_NAMES: Record<Region, string> = { us: 'US', eu: 'EU' }
+
+/**
+ * What Segment runs when the settings form is saved: every setting is parsed exactly as the action
+ * parses it, then the API key is checked against Everflow's network API. Sends no postback.
+ */
+export async function testAuthentication(request: RequestClient, settings: Settings): Promise<void> {
+  const { networkId } = parseSettings(settings)
+  const region: Region = settings.apiRegion === 'eu' ? 'eu' : 'us'
+  const apiKey = settings.apiKey ?? ''
+  if (apiKey.trim() === '') throw new InvalidAuthenticationError(`API Key is empty. ${MAKE_A_KEY}`)
+
+  const check = await checkKey(request, region, apiKey.trim())
+  switch (check.kind) {
+    case 'network':
+      if (check.networkId !== undefined && check.networkId !== networkId) {
+        throw new IntegrationError(
+          `API Key belongs to Everflow network ${check.networkId}, but the Postback URL (or Network ID) is for network ${networkId}. ` +
+            'Use the API key and the Global Postback URL of the same Everflow network.',
+          INVALID_SETTINGS,
+          400
+        )
+      }
+      return
+    case 'advertiser':
+      return
+    case 'unauthorized': {
+      // The classic EU mistake: a key of an EU-hosted account checked against the US host, or the reverse.
+      const other: Region = region === 'us' ? 'eu' : 'us'
+      const elsewhere = await checkKey(request, other, apiKey.trim())
+      if (elsewhere.kind === 'network' || elsewhere.kind === 'advertiser') {
+        throw new IntegrationError(
+          `API Key is not known on Everflow's ${REGION_NAMES[region]} API but works on the ${REGION_NAMES[other]} API: ` +
+            `set API Region to ${REGION_NAMES[other]}.`,
+          INVALID_SETTINGS,
+          400
+        )
+      }
+      throw new InvalidAuthenticationError(`API Key was refused by Everflow (401): it is invalid or has been revoked. ${MAKE_A_KEY}`)
+    }
+    case 'forbidden':
+      throw new InvalidAuthenticationError(
+        'API Key belongs to an Everflow portal that cannot record conversions (for example a partner/affiliate key): ' +
+          `Everflow answered 403 to both the network and the advertiser check. ${MAKE_A_KEY}`
+      )
+    case 'rate-limited':
+      throw new IntegrationError(
+        "Everflow's API rate limit was hit while checking the API Key. Try saving the settings again in a minute.",
+        EVERFLOW_API_RATE_LIMITED,
+        429
+      )
+    case 'unreachable':
+      throw new IntegrationError(
+        `Everflow's ${REGION_NAMES[region]} API could not be reached to check the API Key (${check.reason}); this says nothing about the key. ` +
+          'Try saving the settings again in a few minutes.',
+        EVERFLOW_API_UNAVAILABLE,
+        503
+      )
+    case 'unexpected':
+      throw new IntegrationError(
+        `Everflow's ${REGION_NAMES[region]} API answered ${check.status} while checking the API Key. Check API Key and API Region, then save again.`,
+        EVERFLOW_API_UNAVAILABLE,
+        check.status
+      )
+  }
+}
