@@ -108,7 +108,9 @@ export async function testAuthentication(request: RequestClient, settings: Setti
           400
         )
       }
-      throw new InvalidAuthenticationError(`API Key was refused by Everflow (401): it is invalid or has been revoked. ${MAKE_A_KEY}`)
+      throw new InvalidAuthenticationError(
+        `API Key was refused by Everflow (401): it is invalid or has been revoked. ${MAKE_A_KEY}`
+      )
     }
     case 'forbidden':
       throw new InvalidAuthenticationError(

@@ -2,77 +2,83 @@ import { defaultValues } from '@segment/actions-core'
 import type { DestinationDefinition } from '@segment/actions-core'
 import type { Settings } from './generated-types'
 import { testAuthentication } from './authentication'
-import trackConversion from './trackConversion'
+import { createTrackConversion } from './trackConversion'
+import type { Transport } from './trackConversion/deliver'
 
-const destination: DestinationDefinition<Settings> = {
-  name: 'Everflow (Actions)',
-  slug: 'actions-everflow',
-  mode: 'cloud',
-  description: 'Send conversions and post-conversion events from Segment to Everflow as server-side postbacks.',
-  authentication: {
-    scheme: 'custom',
-    fields: {
-      apiKey: {
-        label: 'API Key',
-        description:
-          'Your Everflow network API key (Control Center > Security). It is used only to check these settings and is never sent with conversions.',
-        type: 'password',
-        required: true
+/** The destination; `transport` is for tests and the benchmark only (see Transport). */
+export function createDestination(transport: Transport = {}): DestinationDefinition<Settings> {
+  const trackConversion = createTrackConversion(transport)
+  return {
+    name: 'Everflow (Actions)',
+    slug: 'actions-everflow',
+    mode: 'cloud',
+    description: 'Send conversions and post-conversion events from Segment to Everflow as server-side postbacks.',
+    authentication: {
+      scheme: 'custom',
+      fields: {
+        apiKey: {
+          label: 'API Key',
+          description:
+            'Your Everflow network API key (Control Center > Security). It is used only to check these settings and is never sent with conversions.',
+          type: 'password',
+          required: true
+        },
+        eventMapping: {
+          label: 'Event Mapping',
+          description:
+            'Which Everflow advertiser event each Segment event is. One Event Name=ID per line (for example Order Completed=0), or a JSON object. 0 is the base conversion.',
+          type: 'string',
+          required: true
+        },
+        postbackUrl: {
+          label: 'Postback URL',
+          description:
+            'The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.',
+          type: 'string',
+          required: true
+        },
+        networkId: {
+          label: 'Network ID',
+          description:
+            'Your Everflow network ID (nid). Needed only when the Postback URL has no nid parameter; when both are given they must agree.',
+          type: 'string',
+          required: false
+        },
+        verificationToken: {
+          label: 'Verification Token',
+          description:
+            'The verification token of your offer in Everflow, if it enforces one. It is sent as verification_token with every postback.',
+          type: 'password',
+          required: false
+        },
+        apiRegion: {
+          label: 'API Region',
+          description:
+            'Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used to check the API key.',
+          type: 'string',
+          required: false,
+          choices: [
+            { label: 'US', value: 'us' },
+            { label: 'EU', value: 'eu' }
+          ],
+          default: 'us'
+        }
       },
-      eventMapping: {
-        label: 'Event Mapping',
-        description:
-          'Which Everflow advertiser event each Segment event is. One Event Name=ID per line (for example Order Completed=0), or a JSON object. 0 is the base conversion.',
-        type: 'string',
-        required: true
-      },
-      postbackUrl: {
-        label: 'Postback URL',
-        description:
-          'The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.',
-        type: 'string',
-        required: true
-      },
-      networkId: {
-        label: 'Network ID',
-        description:
-          'Your Everflow network ID (nid). Needed only when the Postback URL has no nid parameter; when both are given they must agree.',
-        type: 'string',
-        required: false
-      },
-      verificationToken: {
-        label: 'Verification Token',
-        description:
-          'The verification token of your offer in Everflow, if it enforces one. It is sent as verification_token with every postback.',
-        type: 'password',
-        required: false
-      },
-      apiRegion: {
-        label: 'API Region',
-        description: 'Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used to check the API key.',
-        type: 'string',
-        required: false,
-        choices: [
-          { label: 'US', value: 'us' },
-          { label: 'EU', value: 'eu' }
-        ],
-        default: 'us'
-      }
+      testAuthentication: (request, { settings }) => testAuthentication(request, settings)
     },
-    testAuthentication: (request, { settings }) => testAuthentication(request, settings)
-  },
-  presets: [
-    {
-      name: 'Order Completed',
-      subscribe: 'type = "track" and event = "Order Completed"',
-      partnerAction: 'trackConversion',
-      mapping: defaultValues(trackConversion.fields),
-      type: 'automatic'
+    presets: [
+      {
+        name: 'Order Completed',
+        subscribe: 'type = "track" and event = "Order Completed"',
+        partnerAction: 'trackConversion',
+        mapping: defaultValues(trackConversion.fields),
+        type: 'automatic'
+      }
+    ],
+    actions: {
+      trackConversion
     }
-  ],
-  actions: {
-    trackConversion
   }
 }
 
-export default destination
+export default createDestination()

@@ -22,7 +22,19 @@ const POSTBACK_URL_HELP =
   'e.g. https://www.trkexample.com/?nid=123&transaction_id={transaction_id}, or just its tracking domain.'
 
 // Names that never resolve to a public tracking domain (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal).
-const RESERVED_SUFFIXES = ['localhost', 'local', 'localdomain', 'internal', 'intranet', 'lan', 'home.arpa', 'arpa', 'invalid', 'test', 'onion']
+const RESERVED_SUFFIXES = [
+  'localhost',
+  'local',
+  'localdomain',
+  'internal',
+  'intranet',
+  'lan',
+  'home.arpa',
+  'arpa',
+  'invalid',
+  'test',
+  'onion'
+]
 
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/
 const DIGITS = /^[0-9]+$/
@@ -30,7 +42,9 @@ const PLACEHOLDER = /^\{[^{}]*\}$/
 
 function parseNetworkId(value: string, source: string, help = ''): string {
   if (!DIGITS.test(value) || Number(value) === 0 || !Number.isSafeInteger(Number(value))) {
-    throw settingsError(`${source}: "${value}" is not an Everflow network ID. A network ID is a positive whole number, such as 123.${help}`)
+    throw settingsError(
+      `${source}: "${value}" is not an Everflow network ID. A network ID is a positive whole number, such as 123.${help}`
+    )
   }
   return String(Number(value))
 }
@@ -44,20 +58,28 @@ export function parsePostbackUrl(raw: string): { postbackBase: string; networkId
   if (input === '') throw settingsError(`Postback URL is empty. ${POSTBACK_URL_HELP}`)
   // Checked on the raw text: the URL parser would silently drop or rewrite these.
   if (/[\s\x00-\x1f\x7f\\]/.test(input)) {
-    throw settingsError(`Postback URL "${input}" contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`)
+    throw settingsError(
+      `Postback URL "${input}" contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
+    )
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(input)?.[1]?.toLowerCase()
   const hasScheme = scheme !== undefined && input.slice(scheme.length + 1).startsWith('//')
   if (hasScheme && scheme !== 'https') {
-    throw settingsError(`Postback URL "${input}" uses ${scheme}; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`)
+    throw settingsError(
+      `Postback URL "${input}" uses ${scheme}; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
+    )
   }
   const withScheme = hasScheme ? input : `https://${input}`
   const authority = /^https:\/\/([^/?#]*)/i.exec(withScheme)?.[1] ?? ''
   if (authority.includes('@')) {
-    throw settingsError(`Postback URL "${input}" contains a user name or password; remove everything before "@". ${POSTBACK_URL_HELP}`)
+    throw settingsError(
+      `Postback URL "${input}" contains a user name or password; remove everything before "@". ${POSTBACK_URL_HELP}`
+    )
   }
   if (/:[^\]]*$/.test(authority)) {
-    throw settingsError(`Postback URL "${input}" names a port; Everflow tracking domains use the default https port. ${POSTBACK_URL_HELP}`)
+    throw settingsError(
+      `Postback URL "${input}" names a port; Everflow tracking domains use the default https port. ${POSTBACK_URL_HELP}`
+    )
   }
 
   let url: URL
@@ -69,18 +91,27 @@ export function parsePostbackUrl(raw: string): { postbackBase: string; networkId
 
   const host = url.hostname.replace(/\.$/, '')
   if (host.startsWith('[') || /^[0-9.]+$/.test(host)) {
-    throw settingsError(`Postback URL "${input}" points at an IP address; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`)
+    throw settingsError(
+      `Postback URL "${input}" points at an IP address; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`
+    )
   }
   const labels = host.split('.')
   if (labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label)) || DIGITS.test(labels[labels.length - 1])) {
-    throw settingsError(`Postback URL "${input}" does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`)
+    throw settingsError(
+      `Postback URL "${input}" does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`
+    )
   }
   if (RESERVED_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) {
-    throw settingsError(`Postback URL "${input}" names a local or reserved host; use your public Everflow tracking domain. ${POSTBACK_URL_HELP}`)
+    throw settingsError(
+      `Postback URL "${input}" names a local or reserved host; use your public Everflow tracking domain. ${POSTBACK_URL_HELP}`
+    )
   }
 
   const nid = url.searchParams.get('nid')?.trim()
-  const networkId = nid && !PLACEHOLDER.test(nid) ? parseNetworkId(nid, 'Postback URL (its nid parameter)', ` ${POSTBACK_URL_HELP}`) : undefined
+  const networkId =
+    nid && !PLACEHOLDER.test(nid)
+      ? parseNetworkId(nid, 'Postback URL (its nid parameter)', ` ${POSTBACK_URL_HELP}`)
+      : undefined
   return { postbackBase: `https://${host}${url.pathname}`, networkId }
 }
 
@@ -96,10 +127,14 @@ export function parseEventMapping(raw: string): Map<string, number> {
     try {
       parsed = JSON.parse(text)
     } catch (error) {
-      throw settingsError(`Event Mapping looks like JSON but does not parse (${(error as Error).message}). Write it as {"Order Completed": 0} or as one Event Name=ID per line.`)
+      throw settingsError(
+        `Event Mapping looks like JSON but does not parse (${(error as Error).message}). Write it as {"Order Completed": 0} or as one Event Name=ID per line.`
+      )
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw settingsError('Event Mapping must be a JSON object such as {"Order Completed": 0}, or one Event Name=ID per line.')
+      throw settingsError(
+        'Event Mapping must be a JSON object such as {"Order Completed": 0}, or one Event Name=ID per line.'
+      )
     }
     for (const [name, id] of Object.entries(parsed)) {
       entries.push({ name: name.trim(), id, entry: JSON.stringify({ [name]: id }).slice(1, -1) })
@@ -110,19 +145,25 @@ export function parseEventMapping(raw: string): Map<string, number> {
       if (entry === '') continue
       const separator = entry.lastIndexOf('=')
       if (separator < 0) {
-        throw settingsError(`Event Mapping entry "${entry}" has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.`)
+        throw settingsError(
+          `Event Mapping entry "${entry}" has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.`
+        )
       }
       entries.push({ name: entry.slice(0, separator).trim(), id: entry.slice(separator + 1).trim(), entry })
     }
   }
   if (entries.length === 0) {
-    throw settingsError('Event Mapping is empty. Add one Event Name=ID per line, e.g. Order Completed=0 (0 is the base conversion).')
+    throw settingsError(
+      'Event Mapping is empty. Add one Event Name=ID per line, e.g. Order Completed=0 (0 is the base conversion).'
+    )
   }
 
   const eventIds = new Map<string, number>()
   for (const { name, id, entry } of entries) {
     if (name === '') {
-      throw settingsError(`Event Mapping entry "${entry}" has no event name. Write it as Event Name=ID, e.g. Order Completed=0.`)
+      throw settingsError(
+        `Event Mapping entry "${entry}" has no event name. Write it as Event Name=ID, e.g. Order Completed=0.`
+      )
     }
     const eventId = typeof id === 'number' ? id : typeof id === 'string' && DIGITS.test(id) ? Number(id) : NaN
     if (!Number.isSafeInteger(eventId) || eventId < 0) {
@@ -143,7 +184,9 @@ function parseVerificationToken(raw: string | undefined): string | undefined {
   const token = raw?.trim()
   if (!token) return undefined
   if (/[\s\x00-\x1f\x7f]/.test(token)) {
-    throw settingsError('Verification Token contains spaces or control characters. Copy it again from the offer in Everflow.')
+    throw settingsError(
+      'Verification Token contains spaces or control characters. Copy it again from the offer in Everflow.'
+    )
   }
   return token
 }
@@ -151,7 +194,9 @@ function parseVerificationToken(raw: string | undefined): string | undefined {
 /** Parses and validates every setting the postback needs; one code path for the action and the settings check. */
 export function parseSettings(settings: Settings): ParsedSettings {
   const { postbackBase, networkId: urlNetworkId } = parsePostbackUrl(settings.postbackUrl ?? '')
-  const settingNetworkId = settings.networkId?.trim() ? parseNetworkId(settings.networkId.trim(), 'Network ID') : undefined
+  const settingNetworkId = settings.networkId?.trim()
+    ? parseNetworkId(settings.networkId.trim(), 'Network ID')
+    : undefined
   if (urlNetworkId && settingNetworkId && urlNetworkId !== settingNetworkId) {
     throw settingsError(
       `Network ID is ${settingNetworkId} but the Postback URL has nid=${urlNetworkId}. Clear Network ID or make the two agree.`

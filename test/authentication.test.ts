@@ -1,5 +1,10 @@
 import nock from 'nock'
-import { createRequestClient, createTestIntegration, IntegrationError, InvalidAuthenticationError } from '@segment/actions-core'
+import {
+  createRequestClient,
+  createTestIntegration,
+  IntegrationError,
+  InvalidAuthenticationError
+} from '@segment/actions-core'
 import definition from '../src'
 import { EVERFLOW_API_RATE_LIMITED, EVERFLOW_API_UNAVAILABLE, testAuthentication } from '../src/authentication'
 import { INVALID_SETTINGS } from '../src/settings'
@@ -23,7 +28,8 @@ function api(origin: string, answers: Record<string, [number, object?]>) {
   return scope
 }
 
-const network = (id: number) => [200, { network_id: id, name: 'Example Network', default_currency_id: 'USD' }] as [number, object]
+const network = (id: number) =>
+  [200, { network_id: id, name: 'Example Network', default_currency_id: 'USD' }] as [number, object]
 const unauthorized: [number, object] = [401, { error: 'Unauthorized' }]
 const outOfRealm: [number, object] = [403, { error: 'Out of realm' }]
 
@@ -91,7 +97,9 @@ describe('testAuthentication', () => {
       'API Key was refused by Everflow (401): it is invalid or has been revoked. Create a network API key in Everflow under Control Center > Security and paste it into API Key.'
     )
     expectNoSecret(error)
-    expect(await wrapped({}, mock)).toContain('API Key was refused by Everflow (401): it is invalid or has been revoked.')
+    expect(await wrapped({}, mock)).toContain(
+      'API Key was refused by Everflow (401): it is invalid or has been revoked.'
+    )
   })
 
   it('tells a user with an EU key checked on the US host to set API Region to EU', async () => {
@@ -102,7 +110,9 @@ describe('testAuthentication', () => {
     const error = await failure({}, mock)
     expect(error).toBeInstanceOf(IntegrationError)
     expect(error.code).toBe(INVALID_SETTINGS)
-    expect(error.message).toBe("API Key is not known on Everflow's US API but works on the EU API: set API Region to EU.")
+    expect(error.message).toBe(
+      "API Key is not known on Everflow's US API but works on the EU API: set API Region to EU."
+    )
     expect(await wrapped({}, mock)).toContain('set API Region to EU')
   })
 
@@ -151,7 +161,9 @@ describe('testAuthentication', () => {
 
   it('says Everflow could not be reached on a network failure, without echoing the request', async () => {
     const mock = () =>
-      nock(US).get('/v1/networks').replyWithError({ code: 'ECONNREFUSED', message: `connect failed, header ${API_KEY}` })
+      nock(US)
+        .get('/v1/networks')
+        .replyWithError({ code: 'ECONNREFUSED', message: `connect failed, header ${API_KEY}` })
     const error = await failure({}, mock)
     expect(error.code).toBe(EVERFLOW_API_UNAVAILABLE)
     expect(error.message).toContain('(ECONNREFUSED)')
@@ -171,13 +183,23 @@ describe('testAuthentication', () => {
   it('reports an unexpected answer with its status', async () => {
     const error = await failure({}, () => api(US, { '/networks': [404, { error: 'Not found' }] }))
     expect(error.status).toBe(404)
-    expect(error.message).toBe("Everflow's US API answered 404 while checking the API Key. Check API Key and API Region, then save again.")
+    expect(error.message).toBe(
+      "Everflow's US API answered 404 while checking the API Key. Check API Key and API Region, then save again."
+    )
   })
 
   it.each<[string, Partial<Settings>, string]>([
-    ['a plain-http Postback URL', { postbackUrl: 'http://www.trkexample.com/?nid=123' }, 'Everflow postbacks must use https'],
+    [
+      'a plain-http Postback URL',
+      { postbackUrl: 'http://www.trkexample.com/?nid=123' },
+      'Everflow postbacks must use https'
+    ],
     ['a Network ID that contradicts the URL', { networkId: '9' }, 'Network ID is 9 but the Postback URL has nid=123.'],
-    ['a broken Event Mapping', { eventMapping: 'Order Completed 0' }, 'Event Mapping entry "Order Completed 0" has no "="'],
+    [
+      'a broken Event Mapping',
+      { eventMapping: 'Order Completed 0' },
+      'Event Mapping entry "Order Completed 0" has no "="'
+    ],
     ['a verification token with spaces', { verificationToken: 'a b' }, 'Verification Token contains spaces']
   ])('refuses %s with the message the action gives, before calling Everflow', async (_name, overrides, message) => {
     const error = await failure(overrides, () => undefined)

@@ -7,10 +7,18 @@ import { settings, thrown, TRANSACTION_ID, queryOf } from './helpers'
 const parsed = parseSettings(settings)
 
 function payload(overrides: Partial<Record<keyof Payload, unknown>> = {}): Payload {
-  return { transaction_id: TRANSACTION_ID, referrer_type: 'everflow', event_name: 'Order Completed', ...overrides } as Payload
+  return {
+    transaction_id: TRANSACTION_ID,
+    referrer_type: 'everflow',
+    event_name: 'Order Completed',
+    ...overrides
+  } as Payload
 }
 
-function query(overrides: Partial<Record<keyof Payload, unknown>> = {}, parsedSettings = parsed): Array<[string, string]> {
+function query(
+  overrides: Partial<Record<keyof Payload, unknown>> = {},
+  parsedSettings = parsed
+): Array<[string, string]> {
   return queryOf(buildPostback(payload(overrides), parsedSettings).url)
 }
 
@@ -29,22 +37,25 @@ describe('buildPostback', () => {
   })
 
   it('sends every field, in order, formatted for Everflow', () => {
-    const all = query({
-      event_name: 'Signed Up',
-      amount: '76.50',
-      order_id: ' 123456789 ',
-      user_ip: '2001:db8::1',
-      adv1: 'a 1',
-      adv2: 'b&c=d',
-      adv3: 3,
-      adv4: 'x',
-      adv5: 'y',
-      coupon_code: 'SAVE10',
-      email: '  Jane.Doe@Example.COM ',
-      currency: 'eur',
-      timestamp: '2026-01-31T12:00:00.000Z',
-      custom_parameters: { sub1: 'one', flag: true, n: 5 }
-    }, parseSettings({ ...settings, verificationToken: 'tok' }))
+    const all = query(
+      {
+        event_name: 'Signed Up',
+        amount: '76.50',
+        order_id: ' 123456789 ',
+        user_ip: '2001:db8::1',
+        adv1: 'a 1',
+        adv2: 'b&c=d',
+        adv3: 3,
+        adv4: 'x',
+        adv5: 'y',
+        coupon_code: 'SAVE10',
+        email: '  Jane.Doe@Example.COM ',
+        currency: 'eur',
+        timestamp: '2026-01-31T12:00:00.000Z',
+        custom_parameters: { sub1: 'one', flag: true, n: 5 }
+      },
+      parseSettings({ ...settings, verificationToken: 'tok' })
+    )
     expect(all).toEqual([
       ['nid', '123'],
       ['transaction_id', TRANSACTION_ID],
@@ -75,7 +86,9 @@ describe('buildPostback', () => {
 
   it('keeps the path of the Postback URL', () => {
     const withPath = parseSettings({ ...settings, postbackUrl: 'https://trk.example.com/pb?nid=9' })
-    expect(buildPostback(payload(), withPath).url).toBe(`https://trk.example.com/pb?nid=9&transaction_id=${TRANSACTION_ID}`)
+    expect(buildPostback(payload(), withPath).url).toBe(
+      `https://trk.example.com/pb?nid=9&transaction_id=${TRANSACTION_ID}`
+    )
   })
 
   it('leaves out empty and blank values', () => {
@@ -115,18 +128,50 @@ describe('buildPostback', () => {
   })
 
   it.each<[string, Partial<Record<keyof Payload, unknown>>, string]>([
-    ['missing transaction_id', { transaction_id: undefined }, 'transaction_id is missing. Map it to the Everflow click ID'],
+    [
+      'missing transaction_id',
+      { transaction_id: undefined },
+      'transaction_id is missing. Map it to the Everflow click ID'
+    ],
     ['blank transaction_id', { transaction_id: '  ' }, 'transaction_id is missing.'],
-    ['transaction_id with a space', { transaction_id: 'abc def' }, 'transaction_id "abc def" contains spaces or control characters.'],
-    ['transaction_id with a control character', { transaction_id: 'abc\u0001' }, 'transaction_id "abc\\u0001" contains spaces or control characters.'],
-    ['transaction_id over 256 characters', { transaction_id: 'a'.repeat(257) }, 'transaction_id is 257 characters long; Everflow click IDs are at most 256.'],
-    ['missing referrer_type', { referrer_type: undefined }, 'referrer_type is missing. Set context.referrer.type to "everflow"'],
+    [
+      'transaction_id with a space',
+      { transaction_id: 'abc def' },
+      'transaction_id "abc def" contains spaces or control characters.'
+    ],
+    [
+      'transaction_id with a control character',
+      { transaction_id: 'abc\u0001' },
+      'transaction_id "abc\\u0001" contains spaces or control characters.'
+    ],
+    [
+      'transaction_id over 256 characters',
+      { transaction_id: 'a'.repeat(257) },
+      'transaction_id is 257 characters long; Everflow click IDs are at most 256.'
+    ],
+    [
+      'missing referrer_type',
+      { referrer_type: undefined },
+      'referrer_type is missing. Set context.referrer.type to "everflow"'
+    ],
     ['other referrer_type', { referrer_type: 'google' }, 'referrer_type is "google", not "everflow".'],
-    ['unmapped event', { event_name: 'Product Viewed' }, 'Event "Product Viewed" is not in the Event Mapping setting, so Everflow would not know which event it is. Add a line "Product Viewed=ID" to Event Mapping (0 for the base conversion) or map adv_event_id.'],
-    ['event in another case', { event_name: 'order completed' }, 'Event Mapping has "Order Completed", which differs only in case.'],
+    [
+      'unmapped event',
+      { event_name: 'Product Viewed' },
+      'Event "Product Viewed" is not in the Event Mapping setting, so Everflow would not know which event it is. Add a line "Product Viewed=ID" to Event Mapping (0 for the base conversion) or map adv_event_id.'
+    ],
+    [
+      'event in another case',
+      { event_name: 'order completed' },
+      'Event Mapping has "Order Completed", which differs only in case.'
+    ],
     ['negative adv_event_id', { adv_event_id: -1 }, 'adv_event_id -1 is not an Everflow advertiser event ID.'],
     ['fractional adv_event_id', { adv_event_id: 1.5 }, 'adv_event_id 1.5 is not'],
-    ['amount with a currency symbol', { amount: '$76' }, 'amount "$76" is not a sale amount. Send a plain decimal of 0 or more, such as 76.00'],
+    [
+      'amount with a currency symbol',
+      { amount: '$76' },
+      'amount "$76" is not a sale amount. Send a plain decimal of 0 or more, such as 76.00'
+    ],
     ['amount with a decimal comma', { amount: '76,00' }, 'amount "76,00" is not a sale amount.'],
     ['amount in words', { amount: 'abc' }, 'amount "abc" is not a sale amount.'],
     ['infinite amount', { amount: Infinity }, 'amount Infinity is not a sale amount.'],
@@ -139,13 +184,33 @@ describe('buildPostback', () => {
     ['email that is not one', { email: 'jane at example' }, 'email "jane at example" is not an email address.'],
     ['user_ip that is not an address', { user_ip: '300.1.1.1' }, 'user_ip "300.1.1.1" is not an IPv4 or IPv6 address.'],
     ['adv1 that is an object', { adv1: { a: 1 } }, 'adv1 must be text, but it is an object.'],
-    ['custom parameter name with a dash', { custom_parameters: { 'sub-1': 'x' } }, 'custom_parameters name "sub-1" is not allowed. Use only letters, digits and underscores.'],
-    ['custom parameter named nid', { custom_parameters: { nid: '9' } }, 'custom_parameters name "nid" is a parameter the destination sets itself.'],
-    ['custom parameter named event_id', { custom_parameters: { EVENT_ID: '9' } }, 'custom_parameters name "EVENT_ID" is a parameter the destination sets itself.'],
+    [
+      'custom parameter name with a dash',
+      { custom_parameters: { 'sub-1': 'x' } },
+      'custom_parameters name "sub-1" is not allowed. Use only letters, digits and underscores.'
+    ],
+    [
+      'custom parameter named nid',
+      { custom_parameters: { nid: '9' } },
+      'custom_parameters name "nid" is a parameter the destination sets itself.'
+    ],
+    [
+      'custom parameter named event_id',
+      { custom_parameters: { EVENT_ID: '9' } },
+      'custom_parameters name "EVENT_ID" is a parameter the destination sets itself.'
+    ],
     ['custom parameter named amount', { custom_parameters: { amount: '9' } }, 'custom_parameters name "amount"'],
-    ['custom parameter holding an object', { custom_parameters: { sub1: { a: 1 } } }, 'custom_parameters "sub1" is an object; values must be text, numbers or true/false.'],
+    [
+      'custom parameter holding an object',
+      { custom_parameters: { sub1: { a: 1 } } },
+      'custom_parameters "sub1" is an object; values must be text, numbers or true/false.'
+    ],
     ['custom parameter holding a list', { custom_parameters: { sub1: [1] } }, 'custom_parameters "sub1" is a list;'],
-    ['custom parameters that are a list', { custom_parameters: ['a'] }, 'custom_parameters must be a set of name-value pairs.']
+    [
+      'custom parameters that are a list',
+      { custom_parameters: ['a'] },
+      'custom_parameters must be a set of name-value pairs.'
+    ]
   ])('refuses %s', async (_name, overrides, message) => {
     expect(await invalid(overrides)).toContain(message)
   })

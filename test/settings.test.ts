@@ -13,7 +13,11 @@ async function settingsError(fn: () => unknown): Promise<Error & { status?: numb
 describe('Postback URL', () => {
   it.each([
     ['https://www.trkexample.com/?nid=123&transaction_id={transaction_id}', 'https://www.trkexample.com/', '123'],
-    ['  https://www.trkexample.com/?transaction_id={transaction_id}&nid=77&adv1={adv1}  ', 'https://www.trkexample.com/', '77'],
+    [
+      '  https://www.trkexample.com/?transaction_id={transaction_id}&nid=77&adv1={adv1}  ',
+      'https://www.trkexample.com/',
+      '77'
+    ],
     ['https://www.trkexample.com', 'https://www.trkexample.com/', undefined],
     ['www.trkexample.com', 'https://www.trkexample.com/', undefined],
     ['www.trkexample.com/?nid=5', 'https://www.trkexample.com/', '5'],
@@ -73,7 +77,9 @@ describe('Network ID', () => {
 
   it('is a settings error when it differs from the nid of the Postback URL', async () => {
     const error = await settingsError(() => parseSettings({ ...settings, networkId: '124' }))
-    expect(error.message).toBe('Network ID is 124 but the Postback URL has nid=123. Clear Network ID or make the two agree.')
+    expect(error.message).toBe(
+      'Network ID is 124 but the Postback URL has nid=123. Clear Network ID or make the two agree.'
+    )
   })
 
   it('is a settings error when neither gives one', async () => {
@@ -83,7 +89,9 @@ describe('Network ID', () => {
 
   it('must be a positive whole number', async () => {
     const error = await settingsError(() => parseSettings({ ...base, networkId: '12a' }))
-    expect(error.message).toBe('Network ID: "12a" is not an Everflow network ID. A network ID is a positive whole number, such as 123.')
+    expect(error.message).toBe(
+      'Network ID: "12a" is not an Everflow network ID. A network ID is a positive whole number, such as 123.'
+    )
   })
 })
 

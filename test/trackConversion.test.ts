@@ -1,9 +1,25 @@
 import nock from 'nock'
-import { createTestIntegration, defaultValues, Destination, IntegrationError, PayloadValidationError, RetryableError } from '@segment/actions-core'
+import {
+  createTestIntegration,
+  defaultValues,
+  Destination,
+  IntegrationError,
+  PayloadValidationError,
+  RetryableError
+} from '@segment/actions-core'
 import definition from '../src'
 import { INVALID_SETTINGS } from '../src/settings'
 import { CONVERSION_REJECTED, POSTBACK_FAILED } from '../src/trackConversion/send'
-import { isRetryable, orderCompleted, ORDER_TIMESTAMP, settings, thrown, TRACKING_ORIGIN, TRANSACTION_ID, queryOf } from './helpers'
+import {
+  isRetryable,
+  orderCompleted,
+  ORDER_TIMESTAMP,
+  settings,
+  thrown,
+  TRACKING_ORIGIN,
+  TRANSACTION_ID,
+  queryOf
+} from './helpers'
 
 const testDestination = createTestIntegration(definition)
 
@@ -209,7 +225,10 @@ describe('trackConversion', () => {
     })
 
     it('a connection error is retried and does not echo the URL or token', async () => {
-      nock(TRACKING_ORIGIN).get('/').query(true).replyWithError({ code: 'ECONNRESET', message: `socket hang up at ${TRACKING_ORIGIN}/?verification_token=tok` })
+      nock(TRACKING_ORIGIN)
+        .get('/')
+        .query(true)
+        .replyWithError({ code: 'ECONNRESET', message: `socket hang up at ${TRACKING_ORIGIN}/?verification_token=tok` })
       const error = await thrown(() => send(orderCompleted(), { verificationToken: 'tok' }))
       expect(error).toBeInstanceOf(RetryableError)
       expect(error.message).toBe(
@@ -252,12 +271,17 @@ describe('as Segment runs it: Destination.onEvent with a subscription', () => {
   })
 
   it('does not send an event the subscription does not match', async () => {
-    const results = await destination.onEvent(orderCompleted({ event: 'Product Viewed' }), { ...settings, subscription })
+    const results = await destination.onEvent(orderCompleted({ event: 'Product Viewed' }), {
+      ...settings,
+      subscription
+    })
     expect(results.map((result) => result.output)).toContain('not subscribed')
   })
 
   it('refuses settings that fail the settings schema', async () => {
-    const error = await thrown(() => destination.onEvent(orderCompleted(), { ...settings, apiRegion: 'mars', subscription }))
+    const error = await thrown(() =>
+      destination.onEvent(orderCompleted(), { ...settings, apiRegion: 'mars', subscription })
+    )
     expect(error.message).toBe('API Region must be one of: "us" or "eu".')
   })
 

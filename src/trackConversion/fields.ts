@@ -1,5 +1,9 @@
 import type { InputField } from '@segment/actions-core'
 
+export const DEFAULT_BATCH_SIZE = 100
+// Segment's batches are at most this large; a bigger value would only be ignored.
+export const MAX_BATCH_SIZE = 1000
+
 export const fields: Record<string, InputField> = {
   transaction_id: {
     label: 'Transaction ID',
@@ -18,7 +22,8 @@ export const fields: Record<string, InputField> = {
   },
   event_name: {
     label: 'Event Name',
-    description: 'The Segment event name, looked up in the Event Mapping setting to find the Everflow advertiser event ID.',
+    description:
+      'The Segment event name, looked up in the Event Mapping setting to find the Everflow advertiser event ID.',
     type: 'string',
     required: true,
     default: { '@path': '$.event' }
@@ -39,7 +44,11 @@ export const fields: Record<string, InputField> = {
     type: 'string',
     required: false,
     default: {
-      '@if': { exists: { '@path': '$.properties.total' }, then: { '@path': '$.properties.total' }, else: { '@path': '$.properties.revenue' } }
+      '@if': {
+        exists: { '@path': '$.properties.total' },
+        then: { '@path': '$.properties.total' },
+        else: { '@path': '$.properties.revenue' }
+      }
     }
   },
   order_id: {
@@ -48,7 +57,11 @@ export const fields: Record<string, InputField> = {
     type: 'string',
     required: false,
     default: {
-      '@if': { exists: { '@path': '$.properties.orderId' }, then: { '@path': '$.properties.orderId' }, else: { '@path': '$.properties.order_id' } }
+      '@if': {
+        exists: { '@path': '$.properties.orderId' },
+        then: { '@path': '$.properties.orderId' },
+        else: { '@path': '$.properties.order_id' }
+      }
     }
   },
   user_ip: {
@@ -102,11 +115,16 @@ export const fields: Record<string, InputField> = {
   },
   email: {
     label: 'Email',
-    description: "The customer's email address in plain text (Everflow attributes by email; it is sent trimmed and lower-cased).",
+    description:
+      "The customer's email address in plain text (Everflow attributes by email; it is sent trimmed and lower-cased).",
     type: 'string',
     required: false,
     default: {
-      '@if': { exists: { '@path': '$.context.traits.email' }, then: { '@path': '$.context.traits.email' }, else: { '@path': '$.properties.email' } }
+      '@if': {
+        exists: { '@path': '$.context.traits.email' },
+        then: { '@path': '$.context.traits.email' },
+        else: { '@path': '$.properties.email' }
+      }
     }
   },
   currency: {
@@ -131,5 +149,23 @@ export const fields: Record<string, InputField> = {
     required: false,
     defaultObjectUI: 'keyvalue',
     additionalProperties: true
+  },
+  enable_batching: {
+    label: 'Batch Events',
+    description:
+      'When on, Segment hands events over in batches; each event still becomes its own postback and gets its own result.',
+    type: 'boolean',
+    required: false,
+    default: true
+  },
+  batch_size: {
+    label: 'Batch Size',
+    description: 'The most events Segment hands over in one batch when Batch Events is on.',
+    type: 'integer',
+    required: false,
+    minimum: 1,
+    maximum: MAX_BATCH_SIZE,
+    default: DEFAULT_BATCH_SIZE,
+    unsafe_hidden: true
   }
 }

@@ -71,4 +71,12 @@ export interface Payload {
   custom_parameters?: {
     [k: string]: unknown
   }
+  /**
+   * When on, Segment hands events over in batches; each event still becomes its own postback and gets its own result.
+   */
+  enable_batching?: boolean
+  /**
+   * The most events Segment hands over in one batch when Batch Events is on.
+   */
+  batch_size?: number
 }

@@ -48,7 +48,8 @@ function fail(message: string): never {
 function text(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'number' && Number.isFinite(value)) return String(value)
-  if (typeof value !== 'string') fail(`${field} must be text, but it is ${describe(value)}. Map it to a text or number property.`)
+  if (typeof value !== 'string')
+    fail(`${field} must be text, but it is ${describe(value)}. Map it to a text or number property.`)
   const trimmed = value.trim()
   return trimmed === '' ? undefined : trimmed
 }
@@ -66,13 +67,19 @@ function quote(value: unknown): string {
 
 function transactionId(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    fail('transaction_id is missing. Map it to the Everflow click ID (by default context.referrer.id, set from EF.getAdvertiserTransactionId()).')
+    fail(
+      'transaction_id is missing. Map it to the Everflow click ID (by default context.referrer.id, set from EF.getAdvertiserTransactionId()).'
+    )
   }
   if (/[\s\x00-\x1f\x7f]/.test(value)) {
-    fail(`transaction_id ${quote(value)} contains spaces or control characters. Send the Everflow click ID exactly as the Everflow SDK returns it.`)
+    fail(
+      `transaction_id ${quote(value)} contains spaces or control characters. Send the Everflow click ID exactly as the Everflow SDK returns it.`
+    )
   }
   if (value.length > MAX_TRANSACTION_ID_LENGTH) {
-    fail(`transaction_id is ${value.length} characters long; Everflow click IDs are at most ${MAX_TRANSACTION_ID_LENGTH}. Check what is mapped to it.`)
+    fail(
+      `transaction_id is ${value.length} characters long; Everflow click IDs are at most ${MAX_TRANSACTION_ID_LENGTH}. Check what is mapped to it.`
+    )
   }
   return value
 }
@@ -81,7 +88,9 @@ function eventId(payload: Payload, settings: ParsedSettings): number {
   if (payload.adv_event_id !== undefined && payload.adv_event_id !== null) {
     const id = payload.adv_event_id
     if (!Number.isSafeInteger(id) || id < 0) {
-      fail(`adv_event_id ${String(id)} is not an Everflow advertiser event ID. Use a whole number of 0 or more (0 is the base conversion).`)
+      fail(
+        `adv_event_id ${String(id)} is not an Everflow advertiser event ID. Use a whole number of 0 or more (0 is the base conversion).`
+      )
     }
     return id
   }
@@ -98,7 +107,12 @@ function eventId(payload: Payload, settings: ParsedSettings): number {
 
 function amount(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined
-  const number = typeof value === 'number' ? value : typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value.trim()) : NaN
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && DECIMAL.test(value.trim())
+        ? Number(value.trim())
+        : NaN
   if (!Number.isFinite(number) || number < 0 || Object.is(number, -0)) {
     fail(
       `amount ${quote(value)} is not a sale amount. Send a plain decimal of 0 or more, such as 76.00: no currency symbol, no thousands separator, "." before the cents.`
@@ -118,7 +132,9 @@ function unixSeconds(value: unknown): string | undefined {
     date = dayjs(value)
   }
   if (!date.isValid()) {
-    fail(`timestamp ${quote(value)} is not a date. Map it to an ISO 8601 date such as 2026-01-31T12:00:00Z or to Unix seconds.`)
+    fail(
+      `timestamp ${quote(value)} is not a date. Map it to an ISO 8601 date such as 2026-01-31T12:00:00Z or to Unix seconds.`
+    )
   }
   return String(date.unix())
 }
@@ -181,7 +197,9 @@ export function buildPostback(payload: Payload, settings: ParsedSettings): Postb
         fail(`custom_parameters name "${name}" is not allowed. Use only letters, digits and underscores.`)
       }
       if (RESERVED_PARAMETERS.has(name.toLowerCase())) {
-        fail(`custom_parameters name "${name}" is a parameter the destination sets itself. Map the value to its own field instead, or rename it.`)
+        fail(
+          `custom_parameters name "${name}" is a parameter the destination sets itself. Map the value to its own field instead, or rename it.`
+        )
       }
       if (value !== null && typeof value === 'object') {
         fail(`custom_parameters "${name}" is ${describe(value)}; values must be text, numbers or true/false.`)

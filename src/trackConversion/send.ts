@@ -11,7 +11,7 @@ const CONVERSION_REPORT =
 const RETRYABLE_STATUSES = new Set([408, 429])
 
 /** Removes secrets from text that may echo the request (error bodies, network error messages). */
-function redact(text: string, secrets: Array<string | undefined>): string {
+export function redact(text: string, secrets: Array<string | undefined>): string {
   return secrets.reduce<string>((result, secret) => (secret ? result.split(secret).join('***') : result), text)
 }
 
@@ -32,16 +32,28 @@ function errorText(response: ModifiedResponse, secrets: Array<string | undefined
 }
 
 /** Everflow's answer to a postback, as Segment should treat it: returns on success, throws otherwise. */
-export function checkPostbackResponse(response: ModifiedResponse, postback: Postback, secrets: Array<string | undefined>): void {
+export function checkPostbackResponse(
+  response: ModifiedResponse,
+  postback: Postback,
+  secrets: Array<string | undefined>
+): void {
   const { status } = response
   const what = `the conversion for transaction_id ${postback.transactionId}`
   if (status === 204) {
-    throw new IntegrationError(`Everflow answered 204 No Content: it did not record ${what}. ${CONVERSION_REPORT}`, CONVERSION_REJECTED, 400)
+    throw new IntegrationError(
+      `Everflow answered 204 No Content: it did not record ${what}. ${CONVERSION_REPORT}`,
+      CONVERSION_REJECTED,
+      400
+    )
   }
   if (status >= 200 && status < 300) {
     // Some refusals come with 200; one whose body says "error" must not count as a success.
     if (jsonError(response.content ?? '') !== undefined) {
-      throw new IntegrationError(`Everflow refused ${what}${errorText(response, secrets)}. ${CONVERSION_REPORT}`, CONVERSION_REJECTED, 400)
+      throw new IntegrationError(
+        `Everflow refused ${what}${errorText(response, secrets)}. ${CONVERSION_REPORT}`,
+        CONVERSION_REJECTED,
+        400
+      )
     }
     return
   }
@@ -57,19 +69,32 @@ export function checkPostbackResponse(response: ModifiedResponse, postback: Post
   if (RETRYABLE_STATUSES.has(status) || status >= 500) {
     throw new RetryableError(`${message}. Segment will retry.`, status as RetryableError['status'])
   }
-  throw new IntegrationError(`${message}. Check the Postback URL and Verification Token settings.`, POSTBACK_FAILED, status)
+  throw new IntegrationError(
+    `${message}. Check the Postback URL and Verification Token settings.`,
+    POSTBACK_FAILED,
+    status
+  )
 }
 
 /** Sends one postback through the framework's request client and checks Everflow's answer. */
 export async function sendPostback(
   request: RequestClient,
   postback: Postback,
-  secrets: Array<string | undefined>
+  secrets: Array<string | undefined>,
+  originOverride?: string
 ): Promise<ModifiedResponse> {
+  let url = postback.url
+  if (originOverride) {
+    const target = new URL(postback.url)
+    const origin = new URL(originOverride)
+    target.protocol = origin.protocol
+    target.host = origin.host
+    url = target.toString()
+  }
   let response: ModifiedResponse
   try {
     // Redirects are not followed: a postback, with its verification token, goes only to the configured domain.
-    response = await request(postback.url, { method: 'GET', redirect: 'manual', throwHttpErrors: false })
+    response = await request(url, { method: 'GET', redirect: 'manual', throwHttpErrors: false })
   } catch (error) {
     // Timeouts, refused or reset connections: transient, so retryable. The error text can contain the URL, so
     // only its code is kept.

@@ -1,0 +1,74 @@
+import { ErrorCodes, getErrorCodeFromHttpStatus, PayloadValidationError, RetryableError } from '@segment/actions-core'
+import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
+import type { Settings } from '../generated-types'
+import type { ParsedSettings } from '../settings'
+import type { Payload } from './generated-types'
+import { buildPostback } from './postback'
+import { redact, sendPostback } from './send'
+
+/**
+ * Postbacks of one batch in flight at once. 16 hides the round trip to a tracking domain (a batch of
+ * 1,000 at 50 ms a postback takes about 3 s instead of 50 s) while staying far below what would look
+ * like a flood to Everflow and keeping one worker's open sockets few.
+ */
+export const MAX_POSTBACKS_IN_FLIGHT = 16
+
+/** Values that must never appear in anything the destination reports. */
+export function secretsOf(settings: Settings): string[] {
+  return [settings.verificationToken?.trim(), settings.apiKey?.trim()].filter((secret): secret is string => !!secret)
+}
+
+/**
+ * Where postbacks really go. Production leaves it empty: the Postback URL setting decides, and it only
+ * allows https public hosts. Tests and the benchmark set `postbackOrigin` to aim the very same code at a
+ * server on 127.0.0.1; no setting can reach this.
+ */
+export interface Transport {
+  postbackOrigin?: string
+}
+
+/** One conversion, start to end: the single code path of perform and performBatch. */
+export async function deliverConversion(
+  request: RequestClient,
+  payload: Payload,
+  settings: ParsedSettings,
+  secrets: string[],
+  transport: Transport = {}
+): Promise<{ sent: string; response: ModifiedResponse }> {
+  const postback = buildPostback(payload, settings)
+  const response = await sendPostback(request, postback, secrets, transport.postbackOrigin)
+  return { sent: redact(postback.url, secrets), response }
+}
+
+/** The batch result of an event that failed, with the status Segment uses to decide on a retry. */
+export function errorResponse(error: unknown): {
+  status: number
+  errortype: keyof typeof ErrorCodes
+  errormessage: string
+} {
+  const { status, message } = error as { status?: number; message?: string }
+  const code = typeof status === 'number' ? status : 500
+  const errortype =
+    error instanceof PayloadValidationError
+      ? 'PAYLOAD_VALIDATION_FAILED'
+      : error instanceof RetryableError
+        ? 'RETRYABLE_ERROR'
+        : getErrorCodeFromHttpStatus(code)
+  return { status: code, errortype, errormessage: message ?? String(error) }
+}
+
+/** Runs fn over items with at most `limit` calls pending at once, in order of the items. */
+export async function forEachBounded<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>
+): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++
+      await fn(items[index], index)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
