@@ -1,0 +1,289 @@
+// npm run bench: throughput and memory of the destination against a loopback server. Not a test.
+import { fork } from 'child_process'
+import http from 'http'
+import path from 'path'
+import { createRequestClient, createTestEvent, defaultValues, Destination } from '@segment/actions-core'
+import type { DestinationDefinition, SegmentEvent } from '@segment/actions-core'
+import { createDestination } from '../src'
+import type { Settings } from '../src/generated-types'
+import { parseSettings } from '../src/settings'
+import { buildPostback } from '../src/trackConversion/postback'
+import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion/deliver'
+import type { Payload } from '../src/trackConversion/generated-types'
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const settings: Settings = {
+  apiKey: 'bench-key',
+  eventMapping: 'Order Completed=0\nSigned Up=12',
+  postbackUrl: 'https://www.trkexample.com/?nid=123&transaction_id={transaction_id}'
+}
+const subscribe = 'type = "track" and event = "Order Completed"'
+
+function event(n: number): SegmentEvent {
+  return createTestEvent({
+    type: 'track',
+    event: 'Order Completed',
+    userId: `user-${n}`,
+    messageId: `message-${n}`,
+    timestamp: '2026-01-31T12:00:00.000Z',
+    context: {
+      referrer: { type: 'everflow', id: `click${String(n).padStart(27, '0')}` },
+      ip: '23.123.123.123'
+    } as never,
+    properties: { total: 76.5, orderId: `order-${n}`, adv1: 'adv1test', adv3: 'adv3test', currency: 'usd' }
+  })
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+/** Median events/s over ROUNDS rounds of `count` events. */
+async function rate(count: number, run: () => Promise<void> | void): Promise<number> {
+  const rates: number[] = []
+  await run() // warm-up round: JIT, sockets, ajv schema compilation
+  for (let round = 0; round < ROUNDS; round++) {
+    const started = process.hrtime.bigint()
+    await run()
+    rates.push(count / (Number(process.hrtime.bigint() - started) / 1e9))
+  }
+  return median(rates)
+}
+
+/** Runs fn over n indices with `concurrency` at a time. */
+async function pool(n: number, concurrency: number, fn: (index: number) => Promise<unknown>): Promise<void> {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await fn(next++)
+    })
+  )
+}
+
+function subscriptionSettings(definition: DestinationDefinition<Settings>, action: string) {
+  return {
+    ...settings,
+    subscription: { subscribe, partnerAction: action, mapping: defaultValues(definition.actions[action].fields) }
+  }
+}
+
+interface Server {
+  port: number
+  stats: () => Promise<{ connections: number; requests: number }>
+  stop: () => void
+}
+
+function startServer(): Promise<Server> {
+  const child = fork(path.join(__dirname, 'server.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const stats = () =>
+    new Promise<{ connections: number; requests: number }>((resolve) => {
+      child.once('message', resolve)
+      child.send('stats')
+    })
+  return new Promise((resolve) =>
+    child.once('message', (message: { port: number }) =>
+      resolve({ port: message.port, stats, stop: () => child.kill() })
+    )
+  )
+}
+
+/** Heap still in use after a full collection: what is really retained (needs node --expose-gc). */
+function liveHeap(): number {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (!gc) throw new Error('run the benchmark with node --expose-gc (npm run bench does)')
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+function failuresOf(results: unknown[]): number {
+  return JSON.stringify(results).match(/"errormessage"/g)?.length ?? 0
+}
+
+/**
+ * Core's Destination keeps every HTTP response in `destination.responses` (for tests); a runtime that keeps one
+ * Destination for many events must empty it, or memory grows with every event. This is what it does.
+ */
+function drained<T>(destination: Destination<Settings>, result: T): T {
+  destination.responses.length = 0
+  return result
+}
+
+async function main(): Promise<void> {
+  const rows: Array<[string, string]> = []
+  const row = (name: string, value: number, unit = 'events/s') => {
+    rows.push([name, `${Math.round(value).toLocaleString('en-US')} ${unit}`])
+    console.error(`  ${name}: ${Math.round(value)} ${unit}`)
+  }
+
+  // 1. The pure builder.
+  const parsed = parseSettings(settings)
+  const payloads: Payload[] = Array.from({ length: 1000 }, (_, n) => ({
+    transaction_id: `click${String(n).padStart(27, '0')}`,
+    referrer_type: 'everflow',
+    event_name: 'Order Completed',
+    amount: '76.5',
+    order_id: `order-${n}`,
+    user_ip: '23.123.123.123',
+    adv1: 'adv1test',
+    adv3: 'adv3test',
+    currency: 'usd',
+    timestamp: '2026-01-31T12:00:00.000Z'
+  }))
+  const builder = await rate(100_000, () => {
+    for (let i = 0; i < 100_000; i++) buildPostback(payloads[i % 1000], parsed)
+  })
+  row('builder', builder)
+
+  // 2. The framework floor, and trackConversion's own work on top of it (everything but the HTTP call).
+  const real = createDestination()
+  const fields = real.actions.trackConversion.fields
+  const floorDefinition: DestinationDefinition<Settings> = {
+    ...real,
+    actions: { noop: { title: 'No-op', description: 'Does nothing.', fields, perform: () => undefined } }
+  }
+  const ownWorkDefinition: DestinationDefinition<Settings> = {
+    ...real,
+    actions: {
+      noop: {
+        title: 'No-op',
+        description: 'Does all but the HTTP call.',
+        fields,
+        perform: (_request, { payload, settings }) => {
+          buildPostback(payload as Payload, parseSettings(settings))
+        }
+      }
+    }
+  }
+  const events = Array.from({ length: 1000 }, (_, n) => event(n))
+  const FRAMEWORK_EVENTS = 10_000
+  const runner = (definition: DestinationDefinition<Settings>) => {
+    const destination = new Destination(definition)
+    const options = subscriptionSettings(definition, 'noop')
+    return async () => {
+      const started = process.hrtime.bigint()
+      for (let i = 0; i < FRAMEWORK_EVENTS; i++) {
+        drained(destination, await destination.onEvent(events[i % 1000], options))
+      }
+      return FRAMEWORK_EVENTS / (Number(process.hrtime.bigint() - started) / 1e9)
+    }
+  }
+  const runFloor = runner(floorDefinition)
+  const runOwn = runner(ownWorkDefinition)
+  await runFloor()
+  await runOwn()
+  // Rounds alternate between the two, so both see the same machine state; the figure is the median ratio.
+  const floorRates: number[] = []
+  const ownRates: number[] = []
+  const ratios: number[] = []
+  for (let round = 0; round < ROUNDS * 2; round++) {
+    floorRates.push(await runFloor())
+    ownRates.push(await runOwn())
+    ratios.push(floorRates[round] / ownRates[round])
+    console.error(
+      `  round ${round}: floor ${Math.round(floorRates[round])}/s, trackConversion ${Math.round(ownRates[round])}/s`
+    )
+  }
+  const floor = median(floorRates)
+  const own = median(ownRates)
+  row('framework floor (no-op action)', floor)
+  row('trackConversion without HTTP', own)
+  const actionOverFramework = median(ratios)
+
+  // 3-5. Against the loopback server.
+  const server = await startServer()
+  const origin = `http://127.0.0.1:${server.port}`
+  const loopback = createDestination({ postbackOrigin: origin })
+  const loopbackDestination = new Destination(loopback)
+  const loopbackOptions = subscriptionSettings(loopback, 'trackConversion')
+  const SINGLE_EVENTS = 5_000
+  const singles: Record<number, number> = {}
+  for (const concurrency of [1, 32]) {
+    singles[concurrency] = await rate(SINGLE_EVENTS, () =>
+      pool(SINGLE_EVENTS, concurrency, async (i) =>
+        drained(loopbackDestination, await loopbackDestination.onEvent(events[i % 1000], loopbackOptions))
+      )
+    )
+    row(`single events, concurrency ${concurrency}`, singles[concurrency])
+  }
+
+  const BATCHES = 10
+  let batchFailures = 0
+  const batch = await rate(BATCHES * 1000, async () => {
+    for (let b = 0; b < BATCHES; b++) {
+      batchFailures += failuresOf(
+        drained(loopbackDestination, await loopbackDestination.onBatch(events, loopbackOptions))
+      )
+    }
+  })
+  row('batches of 1,000', batch)
+  // Node 20's global agent keeps connections alive, so the framework's request reuses them without an agent.
+  const { connections, requests } = await server.stats()
+  rows.push([
+    'connections opened by the single and batch paths',
+    `${connections} for ${requests.toLocaleString('en-US')} postbacks`
+  ])
+
+  // The wire floor: the same URLs with plain Node http, keep-alive, at the concurrency of each path.
+  const agent = new http.Agent({ keepAlive: true })
+  const urls = payloads.map((payload) => {
+    const url = new URL(buildPostback(payload, parsed).url)
+    return `${origin}${url.pathname}${url.search}`
+  })
+  const get = (url: string) =>
+    new Promise<void>((resolve, reject) =>
+      http.get(url, { agent }, (response) => response.resume().on('end', resolve)).on('error', reject)
+    )
+  // What the framework's request client alone reaches (no mapping, no action): the ceiling for any destination.
+  const client = createRequestClient()
+  const clientFloor = await rate(10_000, () =>
+    pool(10_000, MAX_POSTBACKS_IN_FLIGHT, (i) =>
+      client(urls[i % 1000], { method: 'GET', throwHttpErrors: false, skipResponseCloning: true })
+    )
+  )
+  row(`framework request client alone, concurrency ${MAX_POSTBACKS_IN_FLIGHT}`, clientFloor)
+
+  const wire: Record<number, number> = {}
+  for (const concurrency of [MAX_POSTBACKS_IN_FLIGHT, 32]) {
+    wire[concurrency] = await rate(10_000, () => pool(10_000, concurrency, (i) => get(urls[i % 1000])))
+    row(`wire floor, concurrency ${concurrency}`, wire[concurrency])
+  }
+  agent.destroy()
+
+  // 6. Memory: 100,000 events through the batch path. RSS rises and falls with garbage collection, so the
+  // figure is how far the peak of the last 90,000 events rises above the peak of the first 10,000: zero when
+  // memory is flat, and growing with the event count if anything is retained per event.
+  let rssPeak = 0
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 10)
+  let firstPeak = 0
+  let heapAfter10k = 0
+  for (let b = 0; b < 100; b++) {
+    batchFailures += failuresOf(
+      drained(loopbackDestination, await loopbackDestination.onBatch(events, loopbackOptions))
+    )
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
+    if (b === 9) {
+      firstPeak = rssPeak
+      heapAfter10k = liveHeap()
+    }
+  }
+  const heapGrowthMb = (liveHeap() - heapAfter10k) / 2 ** 20
+  clearInterval(sampler)
+  const rssGrowthMb = Math.max(0, rssPeak - firstPeak) / 2 ** 20
+  rows.push(['peak RSS, first 10,000 batched events', `${(firstPeak / 2 ** 20).toFixed(0)} MB`])
+  rows.push(['peak RSS growth over the next 90,000', `${rssGrowthMb.toFixed(1)} MB`])
+  rows.push(['live heap growth over the next 90,000 (after GC)', `${heapGrowthMb.toFixed(1)} MB`])
+  server.stop()
+
+  if (batchFailures > 0) throw new Error(`${batchFailures} postbacks failed against the loopback server`)
+
+  const width = Math.max(...rows.map(([name]) => name.length))
+  console.log(rows.map(([name, value]) => `${name.padEnd(width)}  ${value.padStart(18)}`).join('\n'))
+  console.log(
+    `bench: batch/wire=${(batch / wire[MAX_POSTBACKS_IN_FLIGHT]).toFixed(2)} single32/wire=${(singles[32] / wire[32]).toFixed(2)} ` +
+      `action/framework=${actionOverFramework.toFixed(2)} rss_growth_mb=${Math.round(rssGrowthMb)} ` +
+      `batch/client=${(batch / clientFloor).toFixed(2)} client/wire=${(clientFloor / wire[MAX_POSTBACKS_IN_FLIGHT]).toFixed(2)}`
+  )
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
