@@ -158,3 +158,19 @@ describe('Verification Token', () => {
     expect(error.message).not.toContain('secret')
   })
 })
+
+describe('parsed settings cache', () => {
+  it('gives equal settings one result and different settings their own', () => {
+    const first = parseSettings({ ...settings, verificationToken: 'a' })
+    expect(parseSettings({ ...settings, verificationToken: 'a' })).toBe(first)
+    expect(parseSettings({ ...settings, verificationToken: 'b' }).verificationToken).toBe('b')
+  })
+
+  it('never answers invalid settings from the cache of valid ones', async () => {
+    parseSettings({ ...settings, eventMapping: 'A\u0000B=1', verificationToken: 'tok' })
+    const error = await settingsError(() =>
+      parseSettings({ ...settings, eventMapping: 'A', verificationToken: 'B=1\u0000tok' })
+    )
+    expect(error.message).toContain('Event Mapping entry "A" has no "="')
+  })
+})
