@@ -2,5 +2,9 @@
 module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  roots: ['<rootDir>/test']
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  setupFilesAfterEnv: ['<rootDir>/test/support/no-network.ts'],
+  reporters: ['default', '<rootDir>/test/support/hardening-reporter.js']
 }

@@ -1,5 +1,6 @@
 import { IntegrationError } from '@segment/actions-core'
 import type { Settings } from './generated-types'
+import { redactError, secretsOf } from './secrets'
 
 /** Code of every error that means "a setting is wrong": the user fixes it in the settings form. */
 export const INVALID_SETTINGS = 'INVALID_SETTINGS'
@@ -50,6 +51,15 @@ function parseNetworkId(value: string, source: string, help = ''): string {
 }
 
 /**
+ * The Postback URL as a message quotes it: without its query (which can hold a verification token) or
+ * user-info (which can hold a password), with control characters escaped.
+ */
+function shown(input: string): string {
+  const withoutSecrets = input.replace(/[?#][\s\S]*$/, '').replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/@]*@/i, '$1…@')
+  return JSON.stringify(withoutSecrets.length > 200 ? `${withoutSecrets.slice(0, 200)}…` : withoutSecrets)
+}
+
+/**
  * Reads the Postback URL setting. Only https to a public DNS name is allowed, because the
  * destination sends conversions (and the verification token) there.
  */
@@ -59,26 +69,26 @@ export function parsePostbackUrl(raw: string): { postbackBase: string; networkId
   // Checked on the raw text: the URL parser would silently drop or rewrite these.
   if (/[\s\x00-\x1f\x7f\\]/.test(input)) {
     throw settingsError(
-      `Postback URL "${input}" contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input)} contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
     )
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(input)?.[1]?.toLowerCase()
   const hasScheme = scheme !== undefined && input.slice(scheme.length + 1).startsWith('//')
   if (hasScheme && scheme !== 'https') {
     throw settingsError(
-      `Postback URL "${input}" uses ${scheme}; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input)} uses ${scheme}; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
     )
   }
   const withScheme = hasScheme ? input : `https://${input}`
   const authority = /^https:\/\/([^/?#]*)/i.exec(withScheme)?.[1] ?? ''
   if (authority.includes('@')) {
     throw settingsError(
-      `Postback URL "${input}" contains a user name or password; remove everything before "@". ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input)} contains a user name or password; remove everything before "@". ${POSTBACK_URL_HELP}`
     )
   }
   if (/:[^\]]*$/.test(authority)) {
     throw settingsError(
-      `Postback URL "${input}" names a port; Everflow tracking domains use the default https port. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input)} names a port; Everflow tracking domains use the default https port. ${POSTBACK_URL_HELP}`
     )
   }
 
@@ -86,24 +96,24 @@ export function parsePostbackUrl(raw: string): { postbackBase: string; networkId
   try {
     url = new URL(withScheme)
   } catch {
-    throw settingsError(`Postback URL "${input}" is not a URL or hostname. ${POSTBACK_URL_HELP}`)
+    throw settingsError(`Postback URL ${shown(input)} is not a URL or hostname. ${POSTBACK_URL_HELP}`)
   }
 
   const host = url.hostname.replace(/\.$/, '')
   if (host.startsWith('[') || /^[0-9.]+$/.test(host)) {
     throw settingsError(
-      `Postback URL "${input}" points at an IP address; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input)} points at an IP address; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`
     )
   }
   const labels = host.split('.')
   if (labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label)) || DIGITS.test(labels[labels.length - 1])) {
     throw settingsError(
-      `Postback URL "${input}" does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input)} does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`
     )
   }
   if (RESERVED_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) {
     throw settingsError(
-      `Postback URL "${input}" names a local or reserved host; use your public Everflow tracking domain. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input)} names a local or reserved host; use your public Everflow tracking domain. ${POSTBACK_URL_HELP}`
     )
   }
 
@@ -231,7 +241,12 @@ export function parseSettings(settings: Settings): ParsedSettings {
   ])
   let parsed = parsedCache.get(key)
   if (parsed === undefined) {
-    parsed = parseSettingsUncached(settings)
+    try {
+      parsed = parseSettingsUncached(settings)
+    } catch (error) {
+      // A message may quote what was typed; a secret pasted into the wrong field must not be echoed.
+      throw redactError(error, secretsOf(settings))
+    }
     if (parsedCache.size >= PARSED_CACHE_SIZE) parsedCache.clear()
     parsedCache.set(key, parsed)
   }

@@ -9,14 +9,14 @@ import definition from '../src'
 import { EVERFLOW_API_RATE_LIMITED, EVERFLOW_API_UNAVAILABLE, testAuthentication } from '../src/authentication'
 import { INVALID_SETTINGS } from '../src/settings'
 import type { Settings } from '../src/generated-types'
-import { settings, thrown } from './helpers'
+import { settings, thrown } from './support/helpers'
+import { expectNoLeak } from './support/hardening'
 
 const testDestination = createTestIntegration(definition)
 const US = 'https://api.eflow.team'
 const EU = 'https://api-eu.eflow.team'
 const API_KEY = settings.apiKey
 
-beforeAll(() => nock.disableNetConnect())
 afterEach(() => nock.cleanAll())
 
 /** Everflow's API on one host: answers each path once, only when the key is in the header, and records URLs. */
@@ -34,8 +34,7 @@ const unauthorized: [number, object] = [401, { error: 'Unauthorized' }]
 const outOfRealm: [number, object] = [403, { error: 'Out of realm' }]
 
 function expectNoSecret(error: unknown) {
-  const text = JSON.stringify(error, Object.getOwnPropertyNames(error)) + String(error)
-  expect(text).not.toContain(API_KEY)
+  expectNoLeak(error, [API_KEY])
 }
 
 /** Runs the check directly, so the error class is visible, and through core's wrapper, as Segment's UI shows it. */

@@ -3,9 +3,8 @@ import { createTestIntegration, defaultValues, Destination } from '@segment/acti
 import type { SegmentEvent } from '@segment/actions-core'
 import definition from '../src'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion/deliver'
-import { orderCompleted, settings, TRACKING_ORIGIN } from './helpers'
+import { orderCompleted, settings, TRACKING_ORIGIN } from './support/helpers'
 
-beforeAll(() => nock.disableNetConnect())
 afterEach(() => nock.cleanAll())
 
 const clickId = (n: number) => `click${String(n).padStart(27, '0')}`

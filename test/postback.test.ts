@@ -2,7 +2,7 @@ import { PayloadValidationError } from '@segment/actions-core'
 import { parseSettings } from '../src/settings'
 import { buildPostback, MAX_POSTBACK_URL_LENGTH } from '../src/trackConversion/postback'
 import type { Payload } from '../src/trackConversion/generated-types'
-import { settings, thrown, TRANSACTION_ID, queryOf } from './helpers'
+import { settings, thrown, TRANSACTION_ID, queryOf } from './support/helpers'
 
 const parsed = parseSettings(settings)
 
@@ -137,12 +137,12 @@ describe('buildPostback', () => {
     [
       'transaction_id with a space',
       { transaction_id: 'abc def' },
-      'transaction_id "abc def" contains spaces or control characters.'
+      'transaction_id "abc def" contains spaces, control characters or broken characters.'
     ],
     [
       'transaction_id with a control character',
       { transaction_id: 'abc\u0001' },
-      'transaction_id "abc\\u0001" contains spaces or control characters.'
+      'transaction_id "abc\\u0001" contains spaces, control characters or broken characters.'
     ],
     [
       'transaction_id over 256 characters',
@@ -185,6 +185,21 @@ describe('buildPostback', () => {
     ['user_ip that is not an address', { user_ip: '300.1.1.1' }, 'user_ip "300.1.1.1" is not an IPv4 or IPv6 address.'],
     ['adv1 that is an object', { adv1: { a: 1 } }, 'adv1 must be text, but it is an object.'],
     [
+      'adv1 with an unpaired surrogate',
+      { adv1: 'a\uD800b' },
+      'adv1 contains a broken character (an unpaired UTF-16 surrogate)'
+    ],
+    [
+      'transaction_id with an unpaired surrogate',
+      { transaction_id: 'abc\uDC00' },
+      'transaction_id "abc\\udc00" contains'
+    ],
+    [
+      'custom parameter that is NaN',
+      { custom_parameters: { sub1: NaN } },
+      'custom_parameters "sub1" must be text, but it is the number NaN.'
+    ],
+    [
       'custom parameter name with a dash',
       { custom_parameters: { 'sub-1': 'x' } },
       'custom_parameters name "sub-1" is not allowed. Use only letters, digits and underscores.'
@@ -203,9 +218,13 @@ describe('buildPostback', () => {
     [
       'custom parameter holding an object',
       { custom_parameters: { sub1: { a: 1 } } },
-      'custom_parameters "sub1" is an object; values must be text, numbers or true/false.'
+      'custom_parameters "sub1" must be text, but it is an object.'
     ],
-    ['custom parameter holding a list', { custom_parameters: { sub1: [1] } }, 'custom_parameters "sub1" is a list;'],
+    [
+      'custom parameter holding a list',
+      { custom_parameters: { sub1: [1] } },
+      'custom_parameters "sub1" must be text, but it is a list.'
+    ],
     [
       'custom parameters that are a list',
       { custom_parameters: ['a'] },

@@ -1,6 +1,6 @@
 import { IntegrationError } from '@segment/actions-core'
 import { INVALID_SETTINGS, parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
-import { settings, thrown } from './helpers'
+import { settings, thrown } from './support/helpers'
 
 async function settingsError(fn: () => unknown): Promise<Error & { status?: number; code?: string }> {
   const error = await thrown(fn)

@@ -1,10 +1,13 @@
 import { ErrorCodes, getErrorCodeFromHttpStatus, PayloadValidationError, RetryableError } from '@segment/actions-core'
 import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
-import type { Settings } from '../generated-types'
 import type { ParsedSettings } from '../settings'
 import type { Payload } from './generated-types'
 import { buildPostback } from './postback'
-import { redact, sendPostback } from './send'
+import { redact, redactError } from '../secrets'
+import { sendPostback } from './send'
+import type { Transport } from './send'
+
+export type { Transport }
 
 /**
  * Postbacks of one batch in flight at once. 16 hides the round trip to a tracking domain (a batch of
@@ -12,20 +15,6 @@ import { redact, sendPostback } from './send'
  * like a flood to Everflow and keeping one worker's open sockets few.
  */
 export const MAX_POSTBACKS_IN_FLIGHT = 16
-
-/** Values that must never appear in anything the destination reports. */
-export function secretsOf(settings: Settings): string[] {
-  return [settings.verificationToken?.trim(), settings.apiKey?.trim()].filter((secret): secret is string => !!secret)
-}
-
-/**
- * Where postbacks really go. Production leaves it empty: the Postback URL setting decides, and it only
- * allows https public hosts. Tests and the benchmark set `postbackOrigin` to aim the very same code at a
- * server on 127.0.0.1; no setting can reach this.
- */
-export interface Transport {
-  postbackOrigin?: string
-}
 
 /** One conversion, start to end: the single code path of perform and performBatch. */
 export async function deliverConversion(
@@ -35,9 +24,14 @@ export async function deliverConversion(
   secrets: string[],
   transport: Transport = {}
 ): Promise<{ sent: string; response: ModifiedResponse }> {
-  const postback = buildPostback(payload, settings)
-  const response = await sendPostback(request, postback, secrets, transport.postbackOrigin)
-  return { sent: redact(postback.url, secrets), response }
+  try {
+    const postback = buildPostback(payload, settings)
+    const response = await sendPostback(request, postback, transport)
+    return { sent: redact(postback.url, secrets), response }
+  } catch (error) {
+    // Messages quote event data, which can hold a secret by mistake; none is ever echoed.
+    throw redactError(error, secrets)
+  }
 }
 
 /** The batch result of an event that failed, with the status Segment uses to decide on a retry. */

@@ -2,9 +2,10 @@ import { MultiStatusResponse } from '@segment/actions-core'
 import type { ActionDefinition } from '@segment/actions-core'
 import type { Settings } from '../generated-types'
 import { parseSettings } from '../settings'
+import { secretsOf } from '../secrets'
 import type { Payload } from './generated-types'
 import { fields } from './fields'
-import { deliverConversion, errorResponse, forEachBounded, MAX_POSTBACKS_IN_FLIGHT, secretsOf } from './deliver'
+import { deliverConversion, errorResponse, forEachBounded, MAX_POSTBACKS_IN_FLIGHT } from './deliver'
 import type { Transport } from './deliver'
 
 /** The action; `transport` is for tests and the benchmark only (see Transport). */

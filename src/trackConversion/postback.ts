@@ -44,25 +44,36 @@ function fail(message: string): never {
   throw new PayloadValidationError(message)
 }
 
+// An unpaired UTF-16 surrogate cannot be encoded in a URL: it would arrive as U+FFFD, not as sent.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 /** Optional text values are sent trimmed; blank means absent. */
 function text(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'number' && Number.isFinite(value)) return String(value)
-  if (typeof value !== 'string')
+  if (typeof value !== 'string') {
     fail(`${field} must be text, but it is ${describe(value)}. Map it to a text or number property.`)
+  }
   const trimmed = value.trim()
+  if (LONE_SURROGATE.test(trimmed)) {
+    fail(
+      `${field} contains a broken character (an unpaired UTF-16 surrogate) that cannot be sent. Fix the value where it is set.`
+    )
+  }
   return trimmed === '' ? undefined : trimmed
 }
 
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'a list'
+/** A received value as a message shows it: text in quotes, numbers as written, anything else by its kind. */
+function quote(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  if (value === undefined) return 'missing'
   if (value === null) return 'null'
-  return typeof value === 'object' ? 'an object' : `the ${typeof value} ${String(value)}`
+  return Array.isArray(value) ? 'a list' : 'an object'
 }
 
-/** A received value as the user would recognise it in a message: strings in quotes, numbers as written. */
-function quote(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+function describe(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'boolean' ? `the ${typeof value} ${String(value)}` : quote(value)
 }
 
 function transactionId(value: unknown): string {
@@ -71,9 +82,9 @@ function transactionId(value: unknown): string {
       'transaction_id is missing. Map it to the Everflow click ID (by default context.referrer.id, set from EF.getAdvertiserTransactionId()).'
     )
   }
-  if (/[\s\x00-\x1f\x7f]/.test(value)) {
+  if (/[\s\x00-\x1f\x7f]/.test(value) || LONE_SURROGATE.test(value)) {
     fail(
-      `transaction_id ${quote(value)} contains spaces or control characters. Send the Everflow click ID exactly as the Everflow SDK returns it.`
+      `transaction_id ${quote(value)} contains spaces, control characters or broken characters. Send the Everflow click ID exactly as the Everflow SDK returns it.`
     )
   }
   if (value.length > MAX_TRANSACTION_ID_LENGTH) {
@@ -89,7 +100,7 @@ function eventId(payload: Payload, settings: ParsedSettings): number {
     const id = payload.adv_event_id
     if (!Number.isSafeInteger(id) || id < 0) {
       fail(
-        `adv_event_id ${String(id)} is not an Everflow advertiser event ID. Use a whole number of 0 or more (0 is the base conversion).`
+        `adv_event_id ${quote(id)} is not an Everflow advertiser event ID. Use a whole number of 0 or more (0 is the base conversion).`
       )
     }
     return id
@@ -97,10 +108,11 @@ function eventId(payload: Payload, settings: ParsedSettings): number {
   const name = payload.event_name
   const id = settings.eventIds.get(name)
   if (id !== undefined) return id
-  const near = [...settings.eventIds.keys()].find((known) => known.toLowerCase() === String(name).toLowerCase())
+  const nameText = typeof name === 'string' ? name : 'Event Name'
+  const near = [...settings.eventIds.keys()].find((known) => known.toLowerCase() === nameText.toLowerCase())
   fail(
-    `Event "${name}" is not in the Event Mapping setting, so Everflow would not know which event it is. ` +
-      `Add a line "${name}=ID" to Event Mapping (0 for the base conversion) or map adv_event_id.` +
+    `Event ${quote(name)} is not in the Event Mapping setting, so Everflow would not know which event it is. ` +
+      `Add a line "${nameText}=ID" to Event Mapping (0 for the base conversion) or map adv_event_id.` +
       (near !== undefined ? ` Event Mapping has "${near}", which differs only in case.` : '')
   )
 }
@@ -151,7 +163,7 @@ export function buildPostback(payload: Payload, settings: ParsedSettings): Postb
     fail(
       referrerType === undefined || referrerType === null || referrerType === ''
         ? 'referrer_type is missing. Set context.referrer.type to "everflow" on events that carry an Everflow transaction ID.'
-        : `referrer_type is "${String(referrerType)}", not "everflow". Only events with context.referrer.type "everflow" carry an Everflow transaction ID.`
+        : `referrer_type is ${quote(referrerType)}, not "everflow". Only events with context.referrer.type "everflow" carry an Everflow transaction ID.`
     )
   }
   const id = transactionId(payload.transaction_id)
@@ -203,13 +215,7 @@ export function buildPostback(payload: Payload, settings: ParsedSettings): Postb
           `custom_parameters name "${name}" is a parameter the destination sets itself. Map the value to its own field instead, or rename it.`
         )
       }
-      if (value !== null && typeof value === 'object') {
-        fail(`custom_parameters "${name}" is ${describe(value)}; values must be text, numbers or true/false.`)
-      }
-      if (typeof value === 'number' && !Number.isFinite(value)) {
-        fail(`custom_parameters "${name}" is ${String(value)}; numbers must be finite.`)
-      }
-      parameters.push([name, value === undefined || value === null ? undefined : String(value).trim() || undefined])
+      parameters.push([name, typeof value === 'boolean' ? String(value) : text(value, `custom_parameters "${name}"`)])
     }
   }
 

@@ -10,11 +10,6 @@ const CONVERSION_REPORT =
 
 const RETRYABLE_STATUSES = new Set([408, 429])
 
-/** Removes secrets from text that may echo the request (error bodies, network error messages). */
-export function redact(text: string, secrets: Array<string | undefined>): string {
-  return secrets.reduce<string>((result, secret) => (secret ? result.split(secret).join('***') : result), text)
-}
-
 /** The `error` field of a JSON body, which is how Everflow words a refusal. */
 function jsonError(content: string): string | undefined {
   // A failed JSON.parse throws, which is costly on every plain-text success; only objects can hold "error".
@@ -27,18 +22,14 @@ function jsonError(content: string): string | undefined {
   }
 }
 
-function errorText(response: ModifiedResponse, secrets: Array<string | undefined>): string {
+function errorText(response: ModifiedResponse): string {
   const content = (response.content ?? '').trim()
   const detail = jsonError(content) ?? content
-  return detail === '' ? '' : `: ${redact(detail.replace(/\s+/g, ' ').slice(0, 300), secrets)}`
+  return detail === '' ? '' : `: ${detail.replace(/\s+/g, ' ').slice(0, 300)}`
 }
 
 /** Everflow's answer to a postback, as Segment should treat it: returns on success, throws otherwise. */
-export function checkPostbackResponse(
-  response: ModifiedResponse,
-  postback: Postback,
-  secrets: Array<string | undefined>
-): void {
+export function checkPostbackResponse(response: ModifiedResponse, postback: Postback): void {
   const { status } = response
   const what = `the conversion for transaction_id ${postback.transactionId}`
   if (status === 204) {
@@ -49,10 +40,19 @@ export function checkPostbackResponse(
     )
   }
   if (status >= 200 && status < 300) {
+    // A tracking domain answers a postback with a tiny body; a web page means the Postback URL is a website's.
+    if (response.headers.get('content-type')?.includes('text/html')) {
+      throw new IntegrationError(
+        `Everflow's tracking domain answered ${status} with a web page for ${what}, which is not a postback answer: ` +
+          'the Postback URL probably points at a website, not at your Everflow tracking domain. Check the Postback URL setting.',
+        POSTBACK_FAILED,
+        400
+      )
+    }
     // Some refusals come with 200; one whose body says "error" must not count as a success.
     if (jsonError(response.content ?? '') !== undefined) {
       throw new IntegrationError(
-        `Everflow refused ${what}${errorText(response, secrets)}. ${CONVERSION_REPORT}`,
+        `Everflow refused ${what}${errorText(response)}. ${CONVERSION_REPORT}`,
         CONVERSION_REJECTED,
         400
       )
@@ -62,12 +62,12 @@ export function checkPostbackResponse(
   if (status >= 300 && status < 400) {
     const location = response.headers.get('location') ?? 'nowhere'
     throw new IntegrationError(
-      `Everflow answered ${status} with a redirect to ${redact(location, secrets)} for ${what}; postbacks are not sent on to other addresses. Check the Postback URL setting against the Global Postback URL in Everflow.`,
+      `Everflow answered ${status} with a redirect to ${location} for ${what}; postbacks are not sent on to other addresses. Check the Postback URL setting against the Global Postback URL in Everflow.`,
       POSTBACK_FAILED,
       400
     )
   }
-  const message = `Everflow answered ${status} ${response.statusText} for ${what}${errorText(response, secrets)}`
+  const message = `Everflow answered ${status} ${response.statusText} for ${what}${errorText(response)}`
   if (RETRYABLE_STATUSES.has(status) || status >= 500) {
     throw new RetryableError(`${message}. Segment will retry.`, status as RetryableError['status'])
   }
@@ -78,17 +78,27 @@ export function checkPostbackResponse(
   )
 }
 
+/**
+ * Where postbacks really go. Production leaves it empty: the Postback URL setting decides, and it only
+ * allows https public hosts. Tests and the benchmark set `postbackOrigin` to aim the very same code at a
+ * server on 127.0.0.1 (and to shorten the timeout); no setting can reach this.
+ */
+export interface Transport {
+  postbackOrigin?: string
+  /** Request timeout in milliseconds; the framework's default (10 s) when unset. */
+  timeout?: number
+}
+
 /** Sends one postback through the framework's request client and checks Everflow's answer. */
 export async function sendPostback(
   request: RequestClient,
   postback: Postback,
-  secrets: Array<string | undefined>,
-  originOverride?: string
+  transport: Transport = {}
 ): Promise<ModifiedResponse> {
   let url = postback.url
-  if (originOverride) {
+  if (transport.postbackOrigin) {
     const target = new URL(postback.url)
-    const origin = new URL(originOverride)
+    const origin = new URL(transport.postbackOrigin)
     target.protocol = origin.protocol
     target.host = origin.host
     url = target.toString()
@@ -103,16 +113,18 @@ export async function sendPostback(
       method: 'GET',
       redirect: 'manual',
       throwHttpErrors: false,
-      skipResponseCloning: true
+      skipResponseCloning: true,
+      timeout: transport.timeout
     })
   } catch (error) {
-    // Timeouts, refused or reset connections: transient, so retryable. The error text can contain the URL, so
-    // only its code is kept.
+    // Timeouts, refused or reset connections: transient, so retryable. (node-fetch 2 notices a connection cut
+    // in the middle of a body only when the timeout ends.) The error text can contain the URL, so only its code
+    // is kept.
     const code = (error as { code?: string; name?: string }).code ?? (error as Error).name ?? 'network error'
     throw new RetryableError(
-      `Could not reach Everflow at ${new URL(postback.url).host} (${code}) for the conversion with transaction_id ${postback.transactionId}. Segment will retry.`
+      `Got no complete answer from Everflow at ${new URL(postback.url).host} (${code}) for the conversion with transaction_id ${postback.transactionId}. Segment will retry.`
     )
   }
-  checkPostbackResponse(response, postback, secrets)
+  checkPostbackResponse(response, postback)
   return response
 }

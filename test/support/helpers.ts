@@ -1,6 +1,6 @@
 import { createTestEvent, RetryableError } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
-import type { Settings } from '../src/generated-types'
+import type { Settings } from '../../src/generated-types'
 
 export const TRANSACTION_ID = '0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b'
 export const TRACKING_ORIGIN = 'https://www.trkexample.com'
