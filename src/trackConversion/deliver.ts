@@ -51,6 +51,13 @@ export function errorResponse(error: unknown): {
   return { status: code, errortype, errormessage: message ?? String(error) }
 }
 
+/** Whether Segment retries an event that failed with this error: a RetryableError, 408, 423, 429 or 5xx. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof RetryableError) return true
+  const { status } = errorResponse(error)
+  return status >= 500 || status === 408 || status === 423 || status === 429
+}
+
 /** Runs fn over items with at most `limit` calls pending at once, in order of the items. */
 export async function forEachBounded<T>(
   items: T[],
