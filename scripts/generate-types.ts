@@ -10,7 +10,7 @@ import destination from '../src'
 const BANNER = '// Generated file. DO NOT MODIFY IT BY HAND. Run `npm run types` to regenerate.'
 
 async function render(fields: Record<string, InputField | GlobalSetting>, name: string): Promise<string> {
-  const schema = fieldsToJsonSchema(fields as Record<string, InputField>, { tsType: true })
+  const schema = fieldsToJsonSchema(fields, { tsType: true })
   for (const property of Object.values(schema.properties ?? {})) {
     // Without a title each field becomes a documented property, not a separately named type.
     delete property.title

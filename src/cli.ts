@@ -91,8 +91,10 @@ function readJsonObject(file: string, what: string): JSONObject {
 function readEvents(file: string): Input[] {
   const text = readText(file)
   try {
-    const whole = JSON.parse(text)
-    if (whole !== null && typeof whole === 'object' && !Array.isArray(whole)) return [{ line: 1, event: whole }]
+    const whole = JSON.parse(text) as unknown
+    if (whole !== null && typeof whole === 'object' && !Array.isArray(whole)) {
+      return [{ line: 1, event: whole as SegmentEvent }]
+    }
   } catch {
     // Not one JSON document: read it as NDJSON.
   }
@@ -101,11 +103,11 @@ function readEvents(file: string): Input[] {
     if (content.trim() === '') return
     const line = index + 1
     try {
-      const event = JSON.parse(content)
+      const event = JSON.parse(content) as unknown
       if (event === null || typeof event !== 'object' || Array.isArray(event)) {
         inputs.push({ line, error: 'not a JSON object: each line must hold one event object' })
       } else {
-        inputs.push({ line, event })
+        inputs.push({ line, event: event as SegmentEvent })
       }
     } catch (error) {
       inputs.push({ line, error: `not JSON: ${(error as Error).message}` })
@@ -134,17 +136,17 @@ function testTransport(): Transport {
 
 /** Stands in for the framework's request in a dry run: records the URL and answers as Everflow does. */
 function dryRunRequest(seen: { url?: string }): RequestClient {
-  return (async (url: string) => {
+  return ((url: string) => {
     seen.url = url
-    return { status: 200, statusText: 'OK (dry run)', headers: new Headers(), content: '', data: '' }
+    return Promise.resolve({ status: 200, statusText: 'OK (dry run)', headers: new Headers(), content: '', data: '' })
   }) as unknown as RequestClient
 }
 
 function recordingRequest(request: RequestClient, seen: { url?: string }): RequestClient {
-  return ((url: string, options?: object) => {
+  return (url: string, options?: object) => {
     seen.url = url
     return request(url, options)
-  }) as RequestClient
+  }
 }
 
 /** A reason without the values of one event, so equal reasons group in the summary. */
@@ -184,7 +186,8 @@ async function main(argv: string[]): Promise<number> {
     ...action,
     perform: (request, data) => {
       seen.payload = data.payload
-      return action.perform(values.send ? recordingRequest(request, seen) : dryRunRequest(seen), data)
+      const result: unknown = action.perform(values.send ? recordingRequest(request, seen) : dryRunRequest(seen), data)
+      return result
     }
   }
   const destination = new Destination({ ...definition, actions: { trackConversion: observed } })
@@ -229,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     try {
-      const output = await destination.onEvent(event, { ...settings, subscription } as unknown as JSONObject)
+      const output = await destination.onEvent(event, { ...settings, subscription })
       destination.responses.length = 0
       const response = output.find((r) => r.output === 'Action Executed')?.data as ModifiedResponse | undefined
       return {

@@ -37,6 +37,9 @@ const RESERVED_SUFFIXES = [
   'onion'
 ]
 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+export const SPACE_OR_CONTROL = /[\s\x00-\x1f\x7f]/
+
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/
 const DIGITS = /^[0-9]+$/
 const PLACEHOLDER = /^\{[^{}]*\}$/
@@ -67,7 +70,7 @@ export function parsePostbackUrl(raw: string): { postbackBase: string; networkId
   const input = raw.trim()
   if (input === '') throw settingsError(`Postback URL is empty. ${POSTBACK_URL_HELP}`)
   // Checked on the raw text: the URL parser would silently drop or rewrite these.
-  if (/[\s\x00-\x1f\x7f\\]/.test(input)) {
+  if (SPACE_OR_CONTROL.test(input) || input.includes('\\')) {
     throw settingsError(
       `Postback URL ${shown(input)} contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
     )
@@ -146,7 +149,7 @@ export function parseEventMapping(raw: string): Map<string, number> {
         'Event Mapping must be a JSON object such as {"Order Completed": 0}, or one Event Name=ID per line.'
       )
     }
-    for (const [name, id] of Object.entries(parsed)) {
+    for (const [name, id] of Object.entries(parsed as Record<string, unknown>)) {
       entries.push({ name: name.trim(), id, entry: JSON.stringify({ [name]: id }).slice(1, -1) })
     }
   } else {
@@ -193,7 +196,7 @@ export function parseEventMapping(raw: string): Map<string, number> {
 function parseVerificationToken(raw: string | undefined): string | undefined {
   const token = raw?.trim()
   if (!token) return undefined
-  if (/[\s\x00-\x1f\x7f]/.test(token)) {
+  if (SPACE_OR_CONTROL.test(token)) {
     throw settingsError(
       'Verification Token contains spaces or control characters. Copy it again from the offer in Everflow.'
     )

@@ -151,7 +151,7 @@ describe('batches as Segment runs them: Destination.onBatch', () => {
 
   it('reports schema failures and unsubscribed events at their own index', async () => {
     answer(0, 200, 'OK')
-    const missingClick = orderCompleted({ context: { ip: '23.123.123.123' } as SegmentEvent['context'] })
+    const missingClick = orderCompleted({ context: { ip: '23.123.123.123' } })
     const [result] = await destination.onBatch([conversion(0), missingClick], { ...settings, subscription })
     const multistatus = (result as { multistatus: Array<Record<string, unknown>> }).multistatus
     expect(multistatus[0]).toMatchObject({ status: 200 })

@@ -28,7 +28,7 @@ const subscription = {
 afterEach(() => nock.cleanAll())
 
 const badEvents: Array<[string, SegmentEvent]> = [
-  ['no transaction id', orderCompleted({ context: { ip: '1.2.3.4' } as SegmentEvent['context'] })],
+  ['no transaction id', orderCompleted({ context: { ip: '1.2.3.4' } })],
   [
     'transaction id holding the token',
     orderCompleted({ context: { referrer: { type: 'everflow', id: `${TOKEN} x` } } as SegmentEvent['context'] })

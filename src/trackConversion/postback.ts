@@ -1,6 +1,7 @@
 import { isIP } from 'net'
 import dayjs from 'dayjs'
 import { PayloadValidationError } from '@segment/actions-core'
+import { SPACE_OR_CONTROL } from '../settings'
 import type { ParsedSettings } from '../settings'
 import type { Payload } from './generated-types'
 
@@ -82,7 +83,7 @@ function transactionId(value: unknown): string {
       'transaction_id is missing. Map it to the Everflow click ID (by default context.referrer.id, set from EF.getAdvertiserTransactionId()).'
     )
   }
-  if (/[\s\x00-\x1f\x7f]/.test(value) || LONE_SURROGATE.test(value)) {
+  if (SPACE_OR_CONTROL.test(value) || LONE_SURROGATE.test(value)) {
     fail(
       `transaction_id ${quote(value)} contains spaces, control characters or broken characters. Send the Everflow click ID exactly as the Everflow SDK returns it.`
     )

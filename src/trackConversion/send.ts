@@ -15,8 +15,9 @@ function jsonError(content: string): string | undefined {
   // A failed JSON.parse throws, which is costly on every plain-text success; only objects can hold "error".
   if (!content.trimStart().startsWith('{')) return undefined
   try {
-    const body = JSON.parse(content)
-    return body && typeof body === 'object' && body.error ? String(body.error) : undefined
+    const body = JSON.parse(content) as { error?: unknown } | null
+    if (!body || typeof body !== 'object' || !body.error) return undefined
+    return typeof body.error === 'string' ? body.error : JSON.stringify(body.error)
   } catch {
     return undefined
   }
