@@ -1,6 +1,7 @@
 // Snapshots in the monorepo's style: the postback URL for every field mapped, and for only the required ones.
 import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
+import type { JSONObject } from '@segment/actions-core'
 import definition from '../src'
 import { orderCompleted, settings, TRACKING_ORIGIN } from './support/helpers'
 
@@ -9,7 +10,7 @@ const testDestination = createTestIntegration(definition)
 /** The URL with the conversion time made stable, so only a change in what is sent changes the snapshot. */
 const normalised = (url: string) => url.replace(/timestamp=[0-9]+/, 'timestamp=<unix-seconds>')
 
-async function postbackFor(mapping: Record<string, unknown>, useDefaultMappings: boolean): Promise<string> {
+async function postbackFor(mapping: JSONObject, useDefaultMappings: boolean): Promise<string> {
   nock(TRACKING_ORIGIN).get('/').query(true).reply(200, 'OK')
   const [response] = await testDestination.testAction('trackConversion', {
     event: orderCompleted({

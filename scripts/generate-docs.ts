@@ -1,0 +1,103 @@
+// npm run docs: writes the generated parts of docs/everflow-actions.md (settings, fields, presets) from the
+// destination definition. `--check` writes nothing and fails when the page is stale; npm test runs it.
+import { readFileSync, writeFileSync } from 'fs'
+import path from 'path'
+import type { GlobalSetting, InputField } from '@segment/actions-core'
+import destination from '../src'
+
+const PAGE = path.join(__dirname, '..', 'docs', 'everflow-actions.md')
+
+/** Makes text safe inside a Markdown table cell. */
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+
+/** A default mapping as a reader would say it: `properties.total`, else `properties.revenue`. */
+export function describeMapping(value: unknown): string {
+  if (value === undefined) return 'none'
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const directive = value as Record<string, unknown>
+    if (typeof directive['@path'] === 'string') return `\`${directive['@path'].replace(/^\$\./, '')}\``
+    const condition = directive['@if'] as { exists?: unknown; then?: unknown; else?: unknown } | undefined
+    if (condition) return `${describeMapping(condition.then)}, else ${describeMapping(condition.else)}`
+  }
+  return `\`${JSON.stringify(value)}\``
+}
+
+function settingsTable(fields: Record<string, GlobalSetting>): string {
+  const rows = Object.entries(fields).map(([key, field]) => {
+    const choices = field.choices?.map((choice) => (typeof choice === 'string' ? choice : choice.value)).join(', ')
+    const type = choices ? `${field.type} (${choices})` : field.type
+    const fallback = field.default === undefined ? '' : `\`${JSON.stringify(field.default)}\``
+    return `| ${field.label} | \`${key}\` | ${type} | ${field.required ? 'yes' : 'no'} | ${fallback} | ${cell(field.description)} |`
+  })
+  return ['| Setting | Key | Type | Required | Default | Description |', '|---|---|---|---|---|---|', ...rows].join(
+    '\n'
+  )
+}
+
+function fieldsTable(fields: Record<string, InputField>): string {
+  const rows = Object.entries(fields).map(
+    ([key, field]) =>
+      `| ${field.label} | \`${key}\` | ${field.type} | ${field.required ? 'yes' : 'no'} | ${describeMapping(field.default)} | ${cell(field.description)} |`
+  )
+  return [
+    '| Field | Key | Type | Required | Default mapping | Description |',
+    '|---|---|---|---|---|---|',
+    ...rows
+  ].join('\n')
+}
+
+function presetsTable(): string {
+  const rows = (destination.presets ?? []).map((preset) => {
+    const subscribe = 'subscribe' in preset ? `\`${preset.subscribe}\`` : ''
+    return `| ${preset.name} | ${subscribe} | \`${preset.partnerAction}\` | the default mapping above |`
+  })
+  return ['| Preset | Subscription | Action | Mapping |', '|---|---|---|---|', ...rows].join('\n')
+}
+
+export function generatedParts(): Record<string, string> {
+  const action = destination.actions.trackConversion
+  return {
+    settings: settingsTable(destination.authentication?.fields ?? {}),
+    action: `**${action.title}** (\`trackConversion\`): ${action.description}\n\nDefault subscription: \`${action.defaultSubscription}\``,
+    fields: fieldsTable(action.fields),
+    presets: presetsTable()
+  }
+}
+
+/** Replaces the text between `<!-- generated: NAME -->` and `<!-- end generated: NAME -->` for every part. */
+export function render(page: string, parts: Record<string, string>): string {
+  let result = page
+  for (const [name, content] of Object.entries(parts)) {
+    const start = `<!-- generated: ${name} -->`
+    const end = `<!-- end generated: ${name} -->`
+    const from = result.indexOf(start)
+    const to = result.indexOf(end)
+    if (from < 0 || to < from) throw new Error(`${PAGE} has no ${start} ... ${end} block`)
+    result = `${result.slice(0, from + start.length)}\n\n${content}\n\n${result.slice(to)}`
+  }
+  return result
+}
+
+async function main(): Promise<void> {
+  const current = readFileSync(PAGE, 'utf8')
+  // Formatted as `npm run lint` expects, so the generated page also passes prettier --check. Loaded here
+  // because prettier 3 cannot load inside jest, where the tests import render().
+  const { format, resolveConfig } = await import('prettier')
+  const options = { ...(await resolveConfig(PAGE)), filepath: PAGE }
+  const expected = await format(render(current, generatedParts()), options)
+  if (process.argv.includes('--check')) {
+    if (current !== expected) {
+      console.error('docs/everflow-actions.md is stale: run `npm run docs` and commit the result.')
+      process.exit(1)
+    }
+  } else if (current !== expected) {
+    writeFileSync(PAGE, expected)
+  }
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,53 @@
+// The catalog page's generated parts come from the definition; a page with stale parts is detected.
+import { readFileSync } from 'fs'
+import path from 'path'
+import { describeMapping, generatedParts, render } from '../scripts/generate-docs'
+
+const page = readFileSync(path.join(__dirname, '..', 'docs', 'everflow-actions.md'), 'utf8')
+
+describe('docs/everflow-actions.md', () => {
+  it('lists every setting and field of the definition', () => {
+    for (const key of ['apiKey', 'eventMapping', 'postbackUrl', 'networkId', 'verificationToken', 'apiRegion']) {
+      expect(page).toContain(`\`${key}\``)
+    }
+    for (const key of [
+      'transaction_id',
+      'referrer_type',
+      'adv_event_id',
+      'amount',
+      'custom_parameters',
+      'batch_size'
+    ]) {
+      expect(page).toContain(`\`${key}\``)
+    }
+    expect(page).toContain('## Migrating from the classic Everflow destination')
+  })
+
+  it('render replaces a stale generated block and keeps the hand-written text', () => {
+    const stale = 'intro\n<!-- generated: fields -->\nold table\n<!-- end generated: fields -->\noutro\n'
+    const fresh = render(stale, { fields: generatedParts().fields })
+    expect(fresh).not.toContain('old table')
+    expect(fresh).toContain('| Transaction ID | `transaction_id` | string | yes | `context.referrer.id` |')
+    expect(fresh.startsWith('intro\n')).toBe(true)
+    expect(fresh.endsWith('outro\n')).toBe(true)
+  })
+
+  it('render refuses a page without the block', () => {
+    expect(() => render('no markers here', { fields: 'x' })).toThrow('has no <!-- generated: fields -->')
+  })
+
+  it('describes default mappings as a reader would say them', () => {
+    expect(describeMapping({ '@path': '$.context.ip' })).toBe('`context.ip`')
+    expect(
+      describeMapping({
+        '@if': {
+          exists: { '@path': '$.properties.total' },
+          then: { '@path': '$.properties.total' },
+          else: { '@path': '$.properties.revenue' }
+        }
+      })
+    ).toBe('`properties.total`, else `properties.revenue`')
+    expect(describeMapping(true)).toBe('`true`')
+    expect(describeMapping(undefined)).toBe('none')
+  })
+})
