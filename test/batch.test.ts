@@ -1,9 +1,9 @@
 import nock from 'nock'
-import { createTestIntegration, defaultValues, Destination } from '@segment/actions-core'
+import { createTestIntegration, Destination } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
 import definition from '../src'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion/deliver'
-import { orderCompleted, settings, TRACKING_ORIGIN } from './support/helpers'
+import { orderCompleted, settings, subscriptionTo, TRACKING_ORIGIN } from './support/helpers'
 
 afterEach(() => nock.cleanAll())
 
@@ -137,11 +137,7 @@ describe('batches through createTestIntegration', () => {
 
 describe('batches as Segment runs them: Destination.onBatch', () => {
   const destination = new Destination(definition)
-  const subscription = {
-    subscribe: 'type = "track" and event = "Order Completed"',
-    partnerAction: 'trackConversion',
-    mapping: defaultValues(definition.actions.trackConversion.fields)
-  }
+  const subscription = subscriptionTo(definition)
 
   it('returns per-event results for a mixed batch, in order', async () => {
     const [result] = await destination.onBatch(mixedBatch(), { ...settings, subscription })

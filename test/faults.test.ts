@@ -2,11 +2,10 @@
 // Segment drives it. The test-only Transport aims postbacks at the server; settings stay https-only.
 import http from 'http'
 import type { AddressInfo } from 'net'
-import { defaultValues, Destination } from '@segment/actions-core'
+import { Destination } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
 import { createDestination } from '../src'
-import type { Settings } from '../src/generated-types'
-import { orderCompleted } from './support/helpers'
+import { orderCompleted, SECRET_API_KEY, SECRET_TOKEN, settingsWithSecrets, subscriptionTo } from './support/helpers'
 import { expectNoLeak, expectOutcome, outcomeOfError, outcomeOfStatus, tally } from './support/hardening'
 import type { Outcome } from './support/hardening'
 
@@ -15,15 +14,10 @@ import type { Outcome } from './support/hardening'
 const TIMEOUT_MS = 500
 const BATCH_TIMEOUT_MS = 3000
 const WAITS_FOR_TIMEOUT = new Set(['slower-than-timeout', 'reset-mid-response', 'never-answers', 'half-written'])
-const API_KEY = 'key-SECRET-456'
-const TOKEN = 'tok-SECRET-123'
+const API_KEY = SECRET_API_KEY
+const TOKEN = SECRET_TOKEN
 const secrets = [API_KEY, TOKEN]
-const settings: Settings = {
-  apiKey: API_KEY,
-  eventMapping: 'Order Completed=0',
-  postbackUrl: 'https://www.trkexample.com/?nid=123',
-  verificationToken: TOKEN
-}
+const settings = settingsWithSecrets
 
 type Behaviour = (request: http.IncomingMessage, response: http.ServerResponse) => void
 
@@ -107,11 +101,7 @@ function destinationAt(postbackOrigin: string, timeout?: number) {
   const destination = new Destination(definition)
   const options = {
     ...settings,
-    subscription: {
-      subscribe: 'type = "track"',
-      partnerAction: 'trackConversion',
-      mapping: defaultValues(definition.actions.trackConversion.fields)
-    }
+    subscription: subscriptionTo(definition, 'type = "track"')
   }
   return { destination, options }
 }

@@ -2,28 +2,27 @@
 // on any failing path of the action (HTTP failures are covered in faults.test.ts, the settings check in
 // authentication.test.ts).
 import nock from 'nock'
-import { defaultValues, Destination } from '@segment/actions-core'
+import { Destination } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
 import definition from '../src'
 import type { Settings } from '../src/generated-types'
-import { orderCompleted, thrown, TRACKING_ORIGIN } from './support/helpers'
+import {
+  orderCompleted,
+  SECRET_API_KEY,
+  SECRET_TOKEN,
+  settingsWithSecrets,
+  subscriptionTo,
+  thrown,
+  TRACKING_ORIGIN
+} from './support/helpers'
 import { expectNoLeak } from './support/hardening'
 
-const API_KEY = 'key-SECRET-7f3a'
-const TOKEN = 'tok-SECRET-91c2'
+const API_KEY = SECRET_API_KEY
+const TOKEN = SECRET_TOKEN
 const secrets = [API_KEY, TOKEN]
-const settings: Settings = {
-  apiKey: API_KEY,
-  eventMapping: 'Order Completed=0',
-  postbackUrl: `${TRACKING_ORIGIN}/?nid=123`,
-  verificationToken: TOKEN
-}
+const settings = settingsWithSecrets
 const destination = new Destination(definition)
-const subscription = {
-  subscribe: 'type = "track"',
-  partnerAction: 'trackConversion',
-  mapping: defaultValues(definition.actions.trackConversion.fields)
-}
+const subscription = subscriptionTo(definition, 'type = "track"')
 
 afterEach(() => nock.cleanAll())
 

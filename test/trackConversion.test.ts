@@ -12,13 +12,14 @@ import { INVALID_SETTINGS } from '../src/settings'
 import { CONVERSION_REJECTED, POSTBACK_FAILED } from '../src/trackConversion/send'
 import {
   isRetryable,
-  orderCompleted,
   ORDER_TIMESTAMP,
+  orderCompleted,
+  queryOf,
   settings,
+  subscriptionTo,
   thrown,
   TRACKING_ORIGIN,
-  TRANSACTION_ID,
-  queryOf
+  TRANSACTION_ID
 } from './support/helpers'
 
 const testDestination = createTestIntegration(definition)
@@ -255,11 +256,7 @@ describe('trackConversion', () => {
 
 describe('as Segment runs it: Destination.onEvent with a subscription', () => {
   const destination = new Destination(definition)
-  const subscription = {
-    subscribe: 'type = "track" and event = "Order Completed"',
-    partnerAction: 'trackConversion',
-    mapping: defaultValues(definition.actions.trackConversion.fields)
-  }
+  const subscription = subscriptionTo(definition)
 
   it('sends a subscribed event through the preset mapping', async () => {
     const seen = everflowAnswers(200)

@@ -1,5 +1,5 @@
-import { createTestEvent, RetryableError } from '@segment/actions-core'
-import type { SegmentEvent } from '@segment/actions-core'
+import { createTestEvent, defaultValues, RetryableError } from '@segment/actions-core'
+import type { DestinationDefinition, SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../../src/generated-types'
 
 export const TRANSACTION_ID = '0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b'
@@ -9,6 +9,28 @@ export const settings: Settings = {
   apiKey: 'test-api-key-SECRET',
   eventMapping: 'Order Completed=0\nSigned Up=12',
   postbackUrl: `${TRACKING_ORIGIN}/?nid=123&transaction_id={transaction_id}`
+}
+
+/** Settings with both secrets set, for tests that prove neither leaks. */
+export const SECRET_API_KEY = 'key-SECRET-7f3a'
+export const SECRET_TOKEN = 'tok-SECRET-91c2'
+export const settingsWithSecrets: Settings = {
+  apiKey: SECRET_API_KEY,
+  eventMapping: 'Order Completed=0',
+  postbackUrl: `${TRACKING_ORIGIN}/?nid=123`,
+  verificationToken: SECRET_TOKEN
+}
+
+/** A subscription to trackConversion with its default mapping, as Segment's runtime passes it to onEvent/onBatch. */
+export function subscriptionTo(
+  definition: DestinationDefinition<Settings>,
+  subscribe = 'type = "track" and event = "Order Completed"'
+) {
+  return {
+    subscribe,
+    partnerAction: 'trackConversion',
+    mapping: defaultValues(definition.actions.trackConversion.fields)
+  }
 }
 
 /** The seed example from the issue, with timestamp and messageId pinned. */
