@@ -2,6 +2,7 @@ import { MultiStatusResponse } from '@segment/actions-core'
 import type { ActionDefinition } from '@segment/actions-core'
 import type { Settings } from '../generated-types'
 import { parseSettings } from '../settings'
+import type { ParsedSettings } from '../settings'
 import { secretsOf } from '../secrets'
 import type { Payload } from './generated-types'
 import { fields } from './fields'
@@ -28,7 +29,7 @@ export function createTrackConversion(transport: Transport = {}): ActionDefiniti
     },
     performBatch: async (request, { payload: payloads, settings }) => {
       const results = new MultiStatusResponse()
-      let parsed: ReturnType<typeof parseSettings>
+      let parsed: ParsedSettings
       try {
         parsed = parseSettings(settings)
       } catch (error) {
