@@ -2,6 +2,7 @@
 // destination definition. `--check` writes nothing and fails when the page is stale; npm test runs it.
 import { readFileSync, writeFileSync } from 'fs'
 import path from 'path'
+import { defaultValues } from '@segment/actions-core'
 import type { GlobalSetting, InputField } from '@segment/actions-core'
 import destination from '../src'
 
@@ -49,7 +50,14 @@ function fieldsTable(fields: Record<string, InputField>): string {
 function presetsTable(): string {
   const rows = (destination.presets ?? []).map((preset) => {
     const subscribe = 'subscribe' in preset ? `\`${preset.subscribe}\`` : ''
-    return `| ${preset.name} | ${subscribe} | \`${preset.partnerAction}\` | the default mapping above |`
+    const defaults = defaultValues(destination.actions[preset.partnerAction].fields)
+    const mapping =
+      JSON.stringify(preset.mapping) === JSON.stringify(defaults)
+        ? 'the default mapping above'
+        : `its own: ${Object.keys(preset.mapping ?? {})
+            .map((key) => `\`${key}\``)
+            .join(', ')}`
+    return `| ${preset.name} | ${subscribe} | \`${preset.partnerAction}\` | ${mapping} |`
   })
   return ['| Preset | Subscription | Action | Mapping |', '|---|---|---|---|', ...rows].join('\n')
 }

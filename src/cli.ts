@@ -8,7 +8,7 @@ import { defaultValues, Destination, Headers, IntegrationError } from '@segment/
 import type { ActionDefinition, JSONObject, ModifiedResponse, RequestClient, SegmentEvent } from '@segment/actions-core'
 import { createDestination } from './index'
 import type { Settings } from './generated-types'
-import { INVALID_SETTINGS, parseSettings } from './settings'
+import { parseSettings } from './settings'
 import { redact, secretsOf } from './secrets'
 import { isRetryable } from './trackConversion/deliver'
 import type { Payload } from './trackConversion/generated-types'
@@ -228,7 +228,7 @@ async function main(argv: string[]): Promise<number> {
       return {
         ...base,
         outcome: 'rejected',
-        error: `a ${String(event.type)} event; Track Conversion takes track events`
+        error: `a ${JSON.stringify(event.type)} call is not a track event; Track Conversion takes track events only`
       }
     }
     try {
@@ -244,7 +244,6 @@ async function main(argv: string[]): Promise<number> {
       }
     } catch (error) {
       destination.responses.length = 0
-      if (error instanceof IntegrationError && error.code === INVALID_SETTINGS) throw error
       return {
         ...base,
         outcome: isRetryable(error) ? 'retryable' : 'rejected',

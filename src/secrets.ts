@@ -6,8 +6,8 @@ export function secretsOf(settings: Settings): string[] {
 }
 
 /** Replaces every secret in text with ***. */
-export function redact(text: string, secrets: Array<string | undefined>): string {
-  return secrets.reduce<string>((result, secret) => (secret ? result.split(secret).join('***') : result), text)
+export function redact(text: string, secrets: string[]): string {
+  return secrets.reduce((result, secret) => result.split(secret).join('***'), text)
 }
 
 /** Removes every secret from an error's message and stack, keeping its class, code and status. */

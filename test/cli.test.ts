@@ -138,7 +138,7 @@ describe('npm start', () => {
   it('reports bad NDJSON lines by number and goes on with the others; exits 1', async () => {
     const events = file(
       'mixed.ndjson',
-      `${event('ok1')}\nnot json\n[1,2]\n\n${event('ok2', { properties: { total: '$5' } })}\n${event('ok3')}\n`
+      `${event('ok1')}\nnot json\n[1,2]\n\n${event('ok2', { properties: { total: '$5' } })}\n${event('ok3')}\n${event('id1', { type: 'identify' })}\n`
     )
     const run = await cli(['--event', events])
     expect(run.code).toBe(1)
@@ -148,8 +148,11 @@ describe('npm start', () => {
     expect(run.stdout).toContain('line 5 (Order Completed): rejected')
     expect(run.stdout).toContain('amount "$5" is not a sale amount.')
     expect(run.stdout).toContain('line 6 (Order Completed): dry-run')
-    expect(run.stderr).toContain('progress: 5/5 events, 3 failed')
-    expect(run.stderr).toContain('summary: would send 2, rejected 3, retryable 0')
+    expect(run.stdout).toContain(
+      'line 7 (Order Completed): rejected\n  error: a "identify" call is not a track event; Track Conversion takes track events only'
+    )
+    expect(run.stderr).toContain('progress: 6/6 events, 4 failed')
+    expect(run.stderr).toContain('summary: would send 2, rejected 4, retryable 0')
     expect(run.stderr).toContain('1 x amount "…" is not a sale amount.')
   }, 30_000)
 

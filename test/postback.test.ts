@@ -33,7 +33,7 @@ describe('buildPostback', () => {
   it('sends only nid and transaction_id for a bare base conversion', () => {
     const postback = buildPostback(payload(), parsed)
     expect(postback.url).toBe(`https://www.trkexample.com/?nid=123&transaction_id=${TRANSACTION_ID}`)
-    expect(postback).toMatchObject({ transactionId: TRANSACTION_ID, advEventId: 0 })
+    expect(postback.transactionId).toBe(TRANSACTION_ID)
   })
 
   it('sends every field, in order, formatted for Everflow', () => {

@@ -4,7 +4,7 @@ import type { ParsedSettings } from '../settings'
 import type { Payload } from './generated-types'
 import { buildPostback } from './postback'
 import { redact, redactError } from '../secrets'
-import { sendPostback } from './send'
+import { isRetryableStatus, sendPostback } from './send'
 import type { Transport } from './send'
 
 export type { Transport }
@@ -53,9 +53,7 @@ export function errorResponse(error: unknown): {
 
 /** Whether Segment retries an event that failed with this error: a RetryableError, 408, 423, 429 or 5xx. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof RetryableError) return true
-  const { status } = errorResponse(error)
-  return status >= 500 || status === 408 || status === 423 || status === 429
+  return error instanceof RetryableError || isRetryableStatus(errorResponse(error).status)
 }
 
 /** Runs fn over items with at most `limit` calls pending at once, in order of the items. */

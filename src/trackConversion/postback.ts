@@ -33,7 +33,6 @@ export const RESERVED_PARAMETERS = new Set([
 export interface Postback {
   url: string
   transactionId: string
-  advEventId: number
 }
 
 const DECIMAL = /^[0-9]+(\.[0-9]+)?$/
@@ -172,15 +171,15 @@ export function buildPostback(payload: Payload, settings: ParsedSettings): Postb
 
   const userIp = text(payload.user_ip, 'user_ip')
   if (userIp !== undefined && isIP(userIp) === 0) {
-    fail(`user_ip "${userIp}" is not an IPv4 or IPv6 address. Map it to context.ip or leave it unmapped.`)
+    fail(`user_ip ${quote(userIp)} is not an IPv4 or IPv6 address. Map it to context.ip or leave it unmapped.`)
   }
   const email = text(payload.email, 'email')?.toLowerCase()
   if (email !== undefined && !EMAIL.test(email)) {
-    fail(`email "${email}" is not an email address. Map it to the customer's email or leave it unmapped.`)
+    fail(`email ${quote(email)} is not an email address. Map it to the customer's email or leave it unmapped.`)
   }
   const currency = text(payload.currency, 'currency')
   if (currency !== undefined && !CURRENCY.test(currency)) {
-    fail(`currency "${currency}" is not a three-letter ISO 4217 code such as USD or EUR.`)
+    fail(`currency ${quote(currency)} is not a three-letter ISO 4217 code such as USD or EUR.`)
   }
 
   const parameters: Array<[string, string | undefined]> = [
@@ -231,5 +230,5 @@ export function buildPostback(payload: Payload, settings: ParsedSettings): Postb
       `The postback URL would be ${href.length} characters long; Everflow accepts at most ${MAX_POSTBACK_URL_LENGTH}. Shorten the longest mapped values (adv1-adv5, custom_parameters).`
     )
   }
-  return { url: href, transactionId: id, advEventId }
+  return { url: href, transactionId: id }
 }

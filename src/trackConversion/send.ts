@@ -8,7 +8,10 @@ export const POSTBACK_FAILED = 'EVERFLOW_POSTBACK_FAILED'
 const CONVERSION_REPORT =
   "Look up the transaction ID in Everflow's Advertiser Postback report or Conversion Report (Reporting); they show why a conversion was rejected."
 
-const RETRYABLE_STATUSES = new Set([408, 429])
+/** The statuses Segment retries: timeouts, locks, rate limits and server errors. */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 423 || status === 429
+}
 
 /** The `error` field of a JSON body, which is how Everflow words a refusal. */
 function jsonError(content: string): string | undefined {
@@ -69,7 +72,7 @@ export function checkPostbackResponse(response: ModifiedResponse, postback: Post
     )
   }
   const message = `Everflow answered ${status} ${response.statusText} for ${what}${errorText(response)}`
-  if (RETRYABLE_STATUSES.has(status) || status >= 500) {
+  if (isRetryableStatus(status)) {
     throw new RetryableError(`${message}. Segment will retry.`, status as RetryableError['status'])
   }
   throw new IntegrationError(
