@@ -1,65 +1,161 @@
-// The package as a consumer gets it: `npm run build` emits dist/ with type declarations, and requiring the
-// package by its folder (package.json "main") yields a destination that runs an action.
+// The package as someone else gets it: `npm pack` (prepack builds dist/ first), the tarball installed into an
+// empty project outside this repository (no overrides, nothing else of this repository), required as CommonJS
+// and driven there with core's createTestIntegration and nock: trackConversion, a batch and testAuthentication.
+// Slow on purpose (a build and an npm install from the local cache): about 30-60 s.
 import { spawnSync } from 'child_process'
-import { existsSync, readFileSync } from 'fs'
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs'
+import { tmpdir } from 'os'
 import path from 'path'
-import nock from 'nock'
-import { createTestIntegration } from '@segment/actions-core'
-import type { DestinationDefinition } from '@segment/actions-core'
-import { orderCompleted, settings, TRACKING_ORIGIN, TRANSACTION_ID } from './support/helpers'
 
 const ROOT = path.join(__dirname, '..')
 
+// Runs in the consumer project with plain node. It prints what happened as JSON; the assertions are below.
+const CONSUMER_SCRIPT = `
+const assert = require('assert')
+const nock = require('nock')
+const { createTestIntegration, createTestEvent } = require('@segment/actions-core')
+const destination = require('everflow-actions-destination').default
+
+nock.disableNetConnect()
+
+const settings = {
+  apiKey: 'consumer-api-key',
+  eventMapping: 'Order Completed=0',
+  postbackUrl: 'https://www.trkexample.com/?nid=123&transaction_id={transaction_id}'
+}
+const event = (id, total) =>
+  createTestEvent({
+    type: 'track',
+    event: 'Order Completed',
+    messageId: 'message-' + id,
+    timestamp: '2026-01-31T12:00:00.000Z',
+    context: { referrer: { type: 'everflow', id: 'click-' + id } },
+    properties: { total, orderId: 'order-' + id }
+  })
+const postback = (id, amount) =>
+  nock('https://www.trkexample.com')
+    .get('/')
+    .query({ nid: '123', transaction_id: 'click-' + id, amount, order_id: 'order-' + id, timestamp: '1769860800' })
+    .reply(200, 'OK')
+
+async function main() {
+  const integration = createTestIntegration(destination)
+  const result = {
+    name: destination.name,
+    packageFile: require.resolve('everflow-actions-destination'),
+    ajvFastUri: require(require.resolve('fast-uri/package.json', { paths: [require.resolve('ajv')] })).version
+  }
+
+  postback(1, '76')
+  const [single] = await integration.testAction('trackConversion', { event: event(1, 76), settings, useDefaultMappings: true })
+  result.single = { status: single.status, url: single.url }
+
+  postback(2, '10.5')
+  postback(3, '20')
+  const batch = await integration.testBatchAction('trackConversion', {
+    events: [event(2, 10.5), event(3, 20)],
+    settings,
+    useDefaultMappings: true
+  })
+  // Postbacks of a batch go out concurrently: order by URL.
+  result.batch = batch.map((response) => ({ status: response.status, url: response.url })).sort((a, b) => a.url.localeCompare(b.url))
+  result.multistatus = integration.results.at(-1).multistatus.map((entry) => entry.status)
+
+  nock('https://api.eflow.team', { reqheaders: { 'x-eflow-api-key': 'consumer-api-key' } })
+    .get('/v1/networks')
+    .reply(200, { network_id: 123 })
+  await integration.testAuthentication(settings)
+  result.authentication = 'passed'
+
+  result.pendingMocks = nock.pendingMocks()
+  console.log(JSON.stringify(result))
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
+`
+
+let consumer: string
+let startedAt: number
+
+function run(command: string, args: string[], cwd: string): string {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_loglevel: 'error' }
+  })
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`)
+  return result.stdout
+}
+
 beforeAll(() => {
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' })
-  expect(build.stderr + build.stdout).toBe('')
-  expect(build.status).toBe(0)
-}, 120_000)
+  startedAt = Date.now()
+  consumer = mkdtempSync(path.join(tmpdir(), 'everflow-consumer-'))
+  run('npm', ['pack', '--pack-destination', consumer], ROOT)
+  const [tarball] = readdirSync(consumer).filter((file) => file.endsWith('.tgz'))
+  writeFileSync(
+    path.join(consumer, 'package.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true })
+  )
+  run(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', `./${tarball}`, 'nock@13.5.6'],
+    consumer
+  )
+  writeFileSync(path.join(consumer, 'consumer.js'), CONSUMER_SCRIPT)
+}, 240_000)
 
-describe('the built package', () => {
-  it('declares main, types, files, engines, license, description and keywords', () => {
-    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>
-    expect(manifest).toMatchObject({
-      main: 'dist/index.js',
-      types: 'dist/index.d.ts',
-      files: ['dist', 'examples'],
-      engines: { node: '>=20' },
-      license: 'MIT'
-    })
-    expect(manifest.description).toEqual(expect.stringContaining('Everflow'))
-    expect(manifest.keywords).toEqual(expect.arrayContaining(['segment', 'everflow']))
-    expect(existsSync(path.join(ROOT, 'dist', 'index.d.ts'))).toBe(true)
-    expect(existsSync(path.join(ROOT, 'dist', 'trackConversion', 'postback.d.ts'))).toBe(true)
+afterAll(() => {
+  if (consumer) rmSync(consumer, { recursive: true, force: true })
+})
+
+describe('the packed package, installed into an empty project', () => {
+  it('was built by prepack while packing', () => {
+    expect(statSync(path.join(ROOT, 'dist', 'index.js')).mtimeMs).toBeGreaterThanOrEqual(startedAt - 1000)
   })
 
-  it('runs trackConversion when required by its folder, as a consumer would', async () => {
-    // What `require('everflow-actions-destination')` does for a consumer: resolve the folder's main.
-    const built = (await import(ROOT)) as { default: DestinationDefinition<never> }
-    expect(require.resolve(ROOT)).toBe(path.join(ROOT, 'dist', 'index.js'))
-    expect(built.default.name).toBe('Everflow (Actions)')
-    nock(TRACKING_ORIGIN).get('/').query(true).reply(200, 'OK')
-    const [response] = await createTestIntegration(built.default).testAction('trackConversion', {
-      event: orderCompleted(),
-      settings: settings as never,
-      useDefaultMappings: true
-    })
-    expect(response.status).toBe(200)
-    expect(new URL(response.url).searchParams.get('transaction_id')).toBe(TRANSACTION_ID)
-  })
-
-  it('packs dist, examples and the docs a registry shows, and no sources or tests', () => {
-    const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })
-    const [{ files }] = JSON.parse(pack.stdout) as Array<{ files: Array<{ path: string }> }>
-    const paths = files.map((file) => file.path)
-    expect(paths).toEqual(
+  it('holds dist and examples, and no sources or tests', () => {
+    const listing = run('tar', ['-tzf', readdirSync(consumer).find((file) => file.endsWith('.tgz'))!], consumer)
+    const files = listing.split('\n').filter(Boolean)
+    expect(files).toEqual(
       expect.arrayContaining([
-        'dist/index.js',
-        'dist/index.d.ts',
-        'examples/settings.json',
-        'README.md',
-        'package.json'
+        'package/dist/index.js',
+        'package/dist/index.d.ts',
+        'package/dist/trackConversion/postback.d.ts',
+        'package/examples/settings.json',
+        'package/README.md',
+        'package/package.json'
       ])
     )
-    expect(paths.filter((file) => /^(src|test|bench|scripts)\//.test(file))).toEqual([])
+    expect(files.filter((file) => /^package\/(src|test|bench|scripts)\//.test(file))).toEqual([])
+  })
+
+  it('runs trackConversion, a batch and testAuthentication when required as CommonJS', () => {
+    const result = JSON.parse(run(process.execPath, ['consumer.js'], consumer)) as Record<string, unknown>
+    expect(result).toEqual({
+      name: 'Everflow (Actions)',
+      packageFile: path.join(consumer, 'node_modules', 'everflow-actions-destination', 'dist', 'index.js'),
+      // The exact fast-uri dependency is hoisted and is what ajv resolves: newer ones reject the schema key.
+      ajvFastUri: '3.1.5',
+      single: {
+        status: 200,
+        url: 'https://www.trkexample.com/?nid=123&transaction_id=click-1&amount=76&order_id=order-1&timestamp=1769860800'
+      },
+      batch: [
+        {
+          status: 200,
+          url: 'https://www.trkexample.com/?nid=123&transaction_id=click-2&amount=10.5&order_id=order-2&timestamp=1769860800'
+        },
+        {
+          status: 200,
+          url: 'https://www.trkexample.com/?nid=123&transaction_id=click-3&amount=20&order_id=order-3&timestamp=1769860800'
+        }
+      ],
+      multistatus: [200, 200],
+      authentication: 'passed',
+      pendingMocks: []
+    })
   })
 })
