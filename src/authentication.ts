@@ -1,13 +1,9 @@
 import { IntegrationError, InvalidAuthenticationError } from '@segment/actions-core'
-import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
+import type { RequestClient } from '@segment/actions-core'
 import type { Settings } from './generated-types'
+import { createEverflowApi, REGION_NAMES, regionOf } from './everflow-api'
+import type { ApiAnswer, Region } from './everflow-api'
 import { INVALID_SETTINGS, parseSettings } from './settings'
-
-export const API_HOSTS = {
-  us: 'https://api.eflow.team/v1',
-  eu: 'https://api-eu.eflow.team/v1'
-} as const
-type Region = keyof typeof API_HOSTS
 
 export const EVERFLOW_API_UNAVAILABLE = 'EVERFLOW_API_UNAVAILABLE'
 export const EVERFLOW_API_RATE_LIMITED = 'EVERFLOW_API_RATE_LIMITED'
@@ -15,74 +11,40 @@ export const EVERFLOW_API_RATE_LIMITED = 'EVERFLOW_API_RATE_LIMITED'
 const MAKE_A_KEY = 'Create a network API key in Everflow under Control Center > Security and paste it into API Key.'
 
 /** What Everflow's API says about a key on one host. */
-type KeyCheck =
-  | { kind: 'network'; networkId?: string }
-  | { kind: 'advertiser' }
-  | { kind: 'unauthorized' }
-  | { kind: 'forbidden' }
-  | { kind: 'rate-limited' }
-  | { kind: 'unreachable'; reason: string }
-  | { kind: 'unexpected'; status: number }
+type KeyCheck = { kind: 'network'; networkId?: string } | { kind: 'advertiser' } | Exclude<ApiAnswer, { kind: 'ok' }>
 
-async function get(request: RequestClient, url: string, apiKey: string): Promise<ModifiedResponse | string> {
-  try {
-    return await request(url, {
-      method: 'GET',
-      // The key travels only in this header: never in the URL, a message or a log line.
-      headers: { 'X-Eflow-API-Key': apiKey },
-      throwHttpErrors: false,
-      redirect: 'manual'
-    })
-  } catch (error) {
-    // The error text may quote the request; only its code is kept.
-    return (error as { code?: string }).code ?? (error as Error).name ?? 'network error'
-  }
-}
-
-function classify(response: ModifiedResponse | string): KeyCheck | undefined {
-  if (typeof response === 'string') return { kind: 'unreachable', reason: response }
-  const { status } = response
-  if (status === 401) return { kind: 'unauthorized' }
-  if (status === 403) return { kind: 'forbidden' }
-  if (status === 429) return { kind: 'rate-limited' }
-  if (status >= 500) return { kind: 'unreachable', reason: `HTTP ${status}` }
-  if (status < 200 || status >= 300) return { kind: 'unexpected', status }
-  return undefined
-}
-
-function networkIdOf(response: ModifiedResponse): string | undefined {
-  try {
-    const id = (JSON.parse(response.content) as { network_id?: unknown }).network_id
-    return typeof id === 'number' || typeof id === 'string' ? String(id) : undefined
-  } catch {
-    return undefined
-  }
+function networkIdOf(body: unknown): string | undefined {
+  const id = (body as { network_id?: unknown } | undefined)?.network_id
+  return typeof id === 'number' || typeof id === 'string' ? String(id) : undefined
 }
 
 /** Asks one Everflow API host what kind of key this is: a network key, else an advertiser key. */
-async function checkKey(request: RequestClient, region: Region, apiKey: string): Promise<KeyCheck> {
-  const networks = await get(request, `${API_HOSTS[region]}/networks`, apiKey)
-  const asNetwork = classify(networks)
-  if (asNetwork === undefined) return { kind: 'network', networkId: networkIdOf(networks as ModifiedResponse) }
+async function checkKey(request: RequestClient, region: Region, apiKey: string, apiOrigin?: string): Promise<KeyCheck> {
+  // The check runs when settings are saved: a 429 is reported at once rather than waited out.
+  const api = createEverflowApi({ request, region, apiKey, apiOrigin })
+  const asNetwork = await api.get('/networks')
+  if (asNetwork.kind === 'ok') return { kind: 'network', networkId: networkIdOf(asNetwork.body) }
   // 403 here is a key of another portal; an advertiser key, which the classic destination accepted too, is fine.
   if (asNetwork.kind !== 'forbidden') return asNetwork
-  const asAdvertiser = classify(await get(request, `${API_HOSTS[region]}/advertisers/advertiser`, apiKey))
-  return asAdvertiser ?? { kind: 'advertiser' }
+  const asAdvertiser = await api.get('/advertisers/advertiser')
+  return asAdvertiser.kind === 'ok' ? { kind: 'advertiser' } : asAdvertiser
 }
-
-const REGION_NAMES: Record<Region, string> = { us: 'US', eu: 'EU' }
 
 /**
  * What Segment runs when the settings form is saved: every setting is parsed exactly as the action
  * parses it, then the API key is checked against Everflow's network API. Sends no postback.
  */
-export async function testAuthentication(request: RequestClient, settings: Settings): Promise<void> {
+export async function testAuthentication(
+  request: RequestClient,
+  settings: Settings,
+  apiOrigin?: string
+): Promise<void> {
   const { networkId } = parseSettings(settings)
-  const region: Region = settings.apiRegion === 'eu' ? 'eu' : 'us'
+  const region = regionOf(settings.apiRegion)
   const apiKey = settings.apiKey ?? ''
   if (apiKey.trim() === '') throw new InvalidAuthenticationError(`API Key is empty. ${MAKE_A_KEY}`)
 
-  const check = await checkKey(request, region, apiKey.trim())
+  const check = await checkKey(request, region, apiKey.trim(), apiOrigin)
   switch (check.kind) {
     case 'network':
       if (check.networkId !== undefined && check.networkId !== networkId) {
@@ -99,7 +61,7 @@ export async function testAuthentication(request: RequestClient, settings: Setti
     case 'unauthorized': {
       // The classic EU mistake: a key of an EU-hosted account checked against the US host, or the reverse.
       const other: Region = region === 'us' ? 'eu' : 'us'
-      const elsewhere = await checkKey(request, other, apiKey.trim())
+      const elsewhere = await checkKey(request, other, apiKey.trim(), apiOrigin)
       if (elsewhere.kind === 'network' || elsewhere.kind === 'advertiser') {
         throw new IntegrationError(
           `API Key is not known on Everflow's ${REGION_NAMES[region]} API but works on the ${REGION_NAMES[other]} API: ` +

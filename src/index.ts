@@ -4,9 +4,10 @@ import type { Settings } from './generated-types'
 import { testAuthentication } from './authentication'
 import { createTrackConversion } from './trackConversion'
 import type { Transport } from './trackConversion/deliver'
+import type { ApiTransport } from './everflow-api'
 
-/** The destination; `transport` is for tests and the benchmark only (see Transport). */
-export function createDestination(transport: Transport = {}): DestinationDefinition<Settings> {
+/** The destination; `transport` is for tests, the benchmark and the toolkit's loopback runs only (see Transport). */
+export function createDestination(transport: Transport & ApiTransport = {}): DestinationDefinition<Settings> {
   const trackConversion = createTrackConversion(transport)
   return {
     name: 'Everflow (Actions)',
@@ -64,7 +65,7 @@ export function createDestination(transport: Transport = {}): DestinationDefinit
           default: 'us'
         }
       },
-      testAuthentication: (request, { settings }) => testAuthentication(request, settings)
+      testAuthentication: (request, { settings }) => testAuthentication(request, settings, transport.apiOrigin)
     },
     presets: [
       {
