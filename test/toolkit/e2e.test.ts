@@ -1,0 +1,111 @@
+// The toolkit as a user runs it: a real process (ts-node, as npm start), its output, exit code and signals.
+// Most behaviour is tested in-process (preview, backfill, verify, check-settings tests); these few runs prove the
+// process around run() works: the entry point, stdin, exit codes, and Ctrl-C.
+import { spawn, spawnSync } from 'child_process'
+import { readFileSync } from 'fs'
+import path from 'path'
+import { event, file, lines, trackingServer } from './support'
+
+const ROOT = path.join(__dirname, '..', '..')
+const CLI = ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'cli.ts')]
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI without blocking the event loop, so a server in this process can answer it. */
+function cli(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; onStderr?: (text: string, kill: () => void) => void } = {}
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, ...options.env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+      options.onStderr?.(stderr, () => child.kill('SIGINT'))
+    })
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+describe('the toolkit process', () => {
+  it('npm start with no arguments previews the example and exits 0', () => {
+    const run = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8' })
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain('line 1 (Order Completed): dry-run')
+    expect(run.stdout + run.stderr).not.toContain('example-token')
+    expect(run.stderr).toBe('summary: would send 1, not subscribed 0, rejected 0, retryable 0\n')
+  }, 30_000)
+
+  it('--help prints every command and the exit codes, exit 0; a bad option exits 2', async () => {
+    const help = await cli(['--help'])
+    expect(help.code).toBe(0)
+    for (const text of ['check-settings', 'backfill', 'verify', '--subscription', '--failed', 'Exit codes:']) {
+      expect(help.stdout).toContain(text)
+    }
+    const bad = await cli(['backfill', '--nope'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("Unknown option '--nope'")
+  }, 30_000)
+
+  it('reads events from stdin and sends them to a loopback server; exit 1 when one fails', async () => {
+    const server = await trackingServer((url) => ({ status: url.includes('transaction_id=bad') ? 400 : 200 }))
+    try {
+      const run = await cli(['--event', '-', '--send'], {
+        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+        input: `${event('good1')}\n${event('bad1')}\n`
+      })
+      expect(run.code).toBe(1)
+      expect(server.received).toHaveLength(2)
+      expect(run.stdout).toContain('line 1 (Order Completed): sent')
+      expect(run.stdout).toContain('line 2 (Order Completed): rejected')
+      expect(run.stderr).toContain('summary: sent 1, not subscribed 0, rejected 1, retryable 0')
+    } finally {
+      await server.close()
+    }
+  }, 30_000)
+
+  it('backfill: Ctrl-C stops starting postbacks, waits for those in flight and accounts for every line', async () => {
+    // Slow answers, so the run is surely in the middle when the signal comes.
+    const server = await trackingServer(() => ({ status: 200, delayMs: 200 }))
+    const total = 300
+    const events = file('sigint.ndjson', Array.from({ length: total }, (_, n) => event(`s${n}`)).join('\n'))
+    const failed = file('sigint-failed.ndjson', '')
+    let signalled = false
+    try {
+      const run = await cli(['backfill', '--event', events, '--send', '--failed', failed, '--every', '0.2'], {
+        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+        onStderr: (stderr, kill) => {
+          if (!signalled && /backfill: [1-9]\d*\/300 lines done/.test(stderr)) {
+            signalled = true
+            kill()
+          }
+        }
+      })
+      expect(signalled).toBe(true)
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain('Ctrl-C: starting no new postbacks; waiting for those in flight...')
+      const summary =
+        /backfill summary: 300 lines: sent (\d+), failed (\d+), not subscribed 0, not started (\d+) \(stopped by Ctrl-C\)/.exec(
+          run.stderr
+        )
+      expect(summary).not.toBeNull()
+      const [sent, failedCount, notStarted] = (summary as RegExpExecArray).slice(1).map(Number)
+      expect(sent + failedCount + notStarted).toBe(total)
+      expect(notStarted).toBeGreaterThan(0)
+      // Everything started was answered before the process ended: the server saw exactly the sent ones.
+      expect(server.received).toHaveLength(sent)
+      const replay = lines(readFileSync(failed, 'utf8')).map((line) => JSON.parse(line))
+      expect(replay).toHaveLength(failedCount + notStarted)
+      expect(replay[0].everflowFailure.reason).toBe('not started: the backfill was stopped (Ctrl-C) before this event')
+    } finally {
+      await server.close()
+    }
+  }, 30_000)
+})

@@ -1,0 +1,81 @@
+// The toolkit run in-process: run() with an Io whose output is kept in strings.
+import http from 'http'
+import type { AddressInfo } from 'net'
+import { mkdtempSync, writeFileSync } from 'fs'
+import { tmpdir } from 'os'
+import path from 'path'
+import { run } from '../../src/toolkit/main'
+import type { Io } from '../../src/toolkit/io'
+
+export interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export async function toolkit(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; io?: Partial<Io>; tty?: boolean } = {}
+): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const io: Io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text), isTTY: options.tty ?? false },
+    env: options.env ?? {},
+    readStdin: () => options.input ?? '',
+    sleep: () => Promise.resolve(),
+    ...options.io
+  }
+  const code = await run(args, io)
+  return { code, stdout, stderr }
+}
+
+export const lines = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .filter((line) => line !== '')
+
+export const jsonLines = (text: string) => lines(text).map((line) => JSON.parse(line))
+
+const dir = mkdtempSync(path.join(tmpdir(), 'everflow-toolkit-'))
+export function file(name: string, content: string): string {
+  const target = path.join(dir, name)
+  writeFileSync(target, content)
+  return target
+}
+
+export const event = (id: string, extra: object = {}) =>
+  JSON.stringify({
+    type: 'track',
+    event: 'Order Completed',
+    messageId: `m-${id}`,
+    timestamp: '2026-01-31T12:00:00Z',
+    context: { referrer: { type: 'everflow', id } },
+    properties: { total: 10 },
+    ...extra
+  })
+
+/** A stand-in for a tracking domain on 127.0.0.1: answers each postback as `answer` says, records the URLs. */
+export async function trackingServer(
+  answer: (url: string) => { status: number; body?: string; delayMs?: number } = () => ({ status: 200 })
+) {
+  const received: string[] = []
+  const server = http.createServer((request, response) => {
+    const url = request.url ?? ''
+    received.push(url)
+    const { status, body, delayMs } = answer(url)
+    setTimeout(() => {
+      response.writeHead(status)
+      response.end(body ?? (status === 200 ? 'OK' : 'error'))
+    }, delayMs ?? 0)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    origin,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
