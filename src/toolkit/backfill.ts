@@ -3,7 +3,7 @@
 // failed, and a clean stop on Ctrl-C.
 import { appendFileSync, writeFileSync } from 'fs'
 import { parseArgs } from 'util'
-import { SingleBar } from 'cli-progress'
+import { Presets, SingleBar } from 'cli-progress'
 import { Destination } from '@segment/actions-core'
 import { createPacer } from '../everflow-api'
 import { parseSettings } from '../settings'
@@ -137,11 +137,14 @@ export async function backfill(argv: string[], io: Io): Promise<number> {
   }
   const started = Date.now()
   const bar = io.stderr.isTTY
-    ? new SingleBar({
-        stream: io.stderr as NodeJS.WriteStream,
-        format: 'backfill {bar} {value}/{total} lines | {rate}/s | {eta_formatted} left | failed {failed}',
-        hideCursor: true
-      })
+    ? new SingleBar(
+        {
+          stream: io.stderr as NodeJS.WriteStream,
+          format: 'backfill {bar} {value}/{total} lines | {rate}/s | {eta_formatted} left | failed {failed}',
+          hideCursor: true
+        },
+        Presets.shades_classic
+      )
     : undefined
   bar?.start(tally.total, 0, { rate: 0, failed: 0 })
   const timer = bar

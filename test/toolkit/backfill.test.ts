@@ -1,0 +1,194 @@
+// backfill, in-process, against a tracking-domain stand-in on 127.0.0.1 (the toolkit's test-only origin).
+import { readFileSync } from 'fs'
+import { MAX_POSTBACKS_IN_FLIGHT } from '../../src/trackConversion/deliver'
+import { event, file, lines, toolkit, trackingServer } from './support'
+
+type Server = Awaited<ReturnType<typeof trackingServer>>
+const idOf = (url: string) => new URL(url, 'http://x').searchParams.get('transaction_id') ?? ''
+
+/** Answers by transaction id: rej* 400, busy* 503, everything else 200. */
+const mixed = (url: string) => {
+  const id = idOf(url)
+  if (id.startsWith('rej')) return { status: 400, body: '{"error":"bad offer"}' }
+  if (id.startsWith('busy')) return { status: 503, body: 'busy' }
+  return { status: 200 }
+}
+
+describe('backfill', () => {
+  let server: Server
+  let env: Record<string, string>
+  beforeEach(async () => {
+    server = await trackingServer(mixed)
+    env = { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin }
+  })
+  afterEach(() => server.close())
+
+  it('sends every line, writes failures with reasons to --failed, and accounts for every line', async () => {
+    const input = [
+      event('ok1'),
+      event('rej1'),
+      'not json',
+      event('busy1'),
+      event('ok2', { event: 'Signed Up' }),
+      event('ok3', { properties: { total: '$5' } }),
+      event('ok4')
+    ].join('\n')
+    const failed = file('mixed-failed.ndjson', 'stale content from an earlier run\n')
+    const run = await toolkit(['backfill', '--event', '-', '--send', '--failed', failed], { env, input })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe('')
+    // Sent: ok1, ok4 (Signed Up is not in the preset's subscription); the postback of $5 is never built.
+    expect(server.received.map(idOf).sort()).toEqual(['busy1', 'ok1', 'ok4', 'rej1'])
+    expect(lines(run.stderr)[0]).toBe(
+      'backfill summary: 7 lines: sent 2, failed 4 (1 retryable), not subscribed 1, not started 0'
+    )
+    expect(run.stderr).toContain('Segment would retry this; the CLI did not.')
+    expect(run.stderr).toContain(
+      `failed and not-started events are in ${failed}; replay them with: backfill --send --event ${failed}`
+    )
+    const records = lines(readFileSync(failed, 'utf8')).map((line) => JSON.parse(line))
+    expect(records.map((r) => [r.everflowFailure.line, r.everflowFailure.retryable]).sort()).toEqual([
+      [2, false],
+      [3, false],
+      [4, true],
+      [6, false]
+    ])
+    const byLine = Object.fromEntries(records.map((r) => [r.everflowFailure.line, r]))
+    expect(byLine[2].everflowFailure.reason).toContain('Everflow answered 400')
+    expect(byLine[2].context.referrer.id).toBe('rej1')
+    expect(byLine[3].everflowFailure).toMatchObject({ reason: expect.stringContaining('not JSON'), text: 'not json' })
+    expect(byLine[4].everflowFailure.reason).toContain('Everflow answered 503')
+    expect(byLine[6].everflowFailure.reason).toContain('amount "$5" is not a sale amount')
+  })
+
+  it('the failed file replays as it is: fixed answers make the replay succeed', async () => {
+    const failed = file('replay-failed.ndjson', '')
+    const input = [event('busyA'), event('busyB'), event('ok5')].join('\n')
+    const first = await toolkit(['backfill', '--event', '-', '--send', '--failed', failed], { env, input })
+    expect(first.code).toBe(1)
+    expect(lines(readFileSync(failed, 'utf8'))).toHaveLength(2)
+
+    // Everflow is back: the same file, unchanged, goes through.
+    await server.close()
+    server = await trackingServer()
+    const replayFailed = file('replay-failed-2.ndjson', '')
+    const replay = await toolkit(['backfill', '--event', failed, '--send', '--failed', replayFailed], {
+      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin }
+    })
+    expect(replay.code).toBe(0)
+    expect(replay.stderr).toBe('backfill summary: 2 lines: sent 2, failed 0, not subscribed 0, not started 0\n')
+    expect(server.received.map(idOf).sort()).toEqual(['busyA', 'busyB'])
+    expect(readFileSync(replayFailed, 'utf8')).toBe('')
+  })
+
+  it('keeps at most the batch path bound of postbacks in flight', async () => {
+    await server.close()
+    let inFlight = 0
+    let most = 0
+    server = await trackingServer(() => {
+      inFlight++
+      most = Math.max(most, inFlight)
+      setTimeout(() => inFlight--, 20)
+      return { status: 200, delayMs: 20 }
+    })
+    const input = Array.from({ length: 100 }, (_, n) => event(`c${n}`)).join('\n')
+    const run = await toolkit(['backfill', '--event', '-', '--send'], {
+      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+      input
+    })
+    expect(run.code).toBe(0)
+    expect(server.received).toHaveLength(100)
+    expect(most).toBe(MAX_POSTBACKS_IN_FLIGHT)
+  })
+
+  it('--rate spaces the starts: waits are asked for between postbacks', async () => {
+    const waits: number[] = []
+    const input = Array.from({ length: 5 }, (_, n) => event(`r${n}`)).join('\n')
+    const run = await toolkit(['backfill', '--event', '-', '--send', '--rate', '10'], {
+      env,
+      input,
+      io: {
+        sleep: (ms) => {
+          waits.push(ms)
+          return Promise.resolve()
+        }
+      }
+    })
+    expect(run.code).toBe(0)
+    // Five starts at 10/s: four waits, the last about 400 ms out.
+    expect(waits).toHaveLength(4)
+    expect(Math.max(...waits)).toBeGreaterThan(350)
+  })
+
+  it('Ctrl-C (the abort signal) stops new postbacks, lets those in flight finish and counts the rest as not started', async () => {
+    await server.close()
+    const stop = new AbortController()
+    server = await trackingServer(() => {
+      // The signal comes while the first postbacks are on the wire.
+      stop.abort()
+      return { status: 200, delayMs: 30 }
+    })
+    const failed = file('abort-failed.ndjson', '')
+    const input = Array.from({ length: 200 }, (_, n) => event(`a${n}`)).join('\n')
+    const run = await toolkit(['backfill', '--event', '-', '--send', '--failed', failed], {
+      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+      input,
+      io: { signal: stop.signal }
+    })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('Ctrl-C: starting no new postbacks; waiting for those in flight...')
+    const sent = server.received.length
+    expect(sent).toBeGreaterThan(0)
+    expect(sent).toBeLessThanOrEqual(MAX_POSTBACKS_IN_FLIGHT)
+    expect(run.stderr).toContain(
+      `backfill summary: 200 lines: sent ${sent}, failed 0, not subscribed 0, not started ${200 - sent} (stopped by Ctrl-C)`
+    )
+    expect(lines(readFileSync(failed, 'utf8'))).toHaveLength(200 - sent)
+  })
+
+  it('prints a summary line every few seconds when stderr is not a terminal, never a line per event', async () => {
+    await server.close()
+    server = await trackingServer(() => ({ status: 200, delayMs: 5 }))
+    const input = Array.from({ length: 300 }, (_, n) => event(`p${n}`)).join('\n')
+    const run = await toolkit(['backfill', '--event', '-', '--send', '--every', '0.05'], {
+      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+      input
+    })
+    expect(run.code).toBe(0)
+    const progress = lines(run.stderr).filter((line) => line.startsWith('backfill: '))
+    expect(progress.length).toBeGreaterThan(0)
+    expect(progress.length).toBeLessThan(100)
+    expect(progress[0]).toMatch(/^backfill: \d+\/300 lines done \(sent \d+, failed 0\), \d+\/s(, about \d+ s left)?$/)
+    expect(lines(run.stderr).at(-1)).toBe(
+      'backfill summary: 300 lines: sent 300, failed 0, not subscribed 0, not started 0'
+    )
+  })
+
+  it('draws a progress bar (cli-progress) on a terminal, with count, rate and time left', async () => {
+    const input = Array.from({ length: 20 }, (_, n) => event(`t${n}`)).join('\n')
+    const run = await toolkit(['backfill', '--event', '-', '--send'], { env, input, tty: true })
+    expect(run.code).toBe(0)
+    expect(run.stderr).toMatch(/backfill [█░]+ 20\/20 lines \| \d+\/s \| \S+ left \| failed 0/)
+    expect(run.stderr).not.toContain('backfill: ')
+  })
+
+  it('without --send, a dry run of the whole file sends nothing', async () => {
+    const input = [event('d1'), event('d2', { properties: { total: 'ten' } })].join('\n')
+    const run = await toolkit(['backfill', '--event', '-'], { env, input })
+    expect(run.code).toBe(1)
+    expect(server.received).toEqual([])
+    expect(lines(run.stderr)[0]).toBe(
+      'backfill summary: 2 lines: would send 1, failed 1, not subscribed 0, not started 0'
+    )
+  })
+
+  it.each<[string[], string]>([
+    [[], 'backfill needs --event FILE'],
+    [['--event', '-', '--rate', '0'], '--rate must be a number above 0, not 0.'],
+    [['--event', '-', '--every', 'x'], '--every must be a number of seconds above 0, not x.']
+  ])('exits 2 on %p', async (args, message) => {
+    const run = await toolkit(['backfill', ...args], { env })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(message)
+  })
+})
