@@ -5,9 +5,52 @@ export function secretsOf(settings: Settings): string[] {
   return [settings.verificationToken?.trim(), settings.apiKey?.trim()].filter((secret): secret is string => !!secret)
 }
 
-/** Replaces every secret in text with ***. */
+/**
+ * Secrets at least this long are masked wherever they occur. A shorter one (a verification token such as
+ * "123") is masked only where it stands as a word of its own, so that "123456789" or "23.123.123.123"
+ * are not mangled by it.
+ */
+export const MIN_SECRET_LENGTH_MASKED_ANYWHERE = 8
+
+// What separates a word in a message, a URL query or a JSON text. Dots, dashes and slashes do not:
+// they are parts of IPs, domains and ids.
+const SEPARATOR = `\\s"'\`=&?,;:()[\\]{}<>`
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+}
+
+/** Replaces every real occurrence of a secret in text with ***: anywhere for a long secret, as a word for a short one. */
 export function redact(text: string, secrets: string[]): string {
-  return secrets.reduce((result, secret) => result.split(secret).join('***'), text)
+  return secrets.reduce((result, secret) => {
+    if (secret.length >= MIN_SECRET_LENGTH_MASKED_ANYWHERE) return result.split(secret).join('***')
+    // A word ends at a separator, at the end, or at a full stop that ends a sentence.
+    const asWord = new RegExp(
+      `(?<![^${SEPARATOR}])${escapeRegExp(secret)}(?=$|[${SEPARATOR}]|[.!](?:$|[${SEPARATOR}]))`,
+      'g'
+    )
+    return result.replace(asWord, '***')
+  }, text)
+}
+
+/**
+ * A postback URL as it may be shown: the verification_token parameter's value is ***, nid (the network ID from the
+ * settings) is shown as it is, and every other value (event data, which can hold a secret by mistake) is masked as
+ * text is.
+ */
+export function redactUrl(url: string, secrets: string[]): string {
+  const queryStart = url.indexOf('?')
+  if (queryStart < 0) return redact(url, secrets)
+  const query = new URLSearchParams(url.slice(queryStart + 1))
+  const shown = new URLSearchParams()
+  for (const [name, value] of query) {
+    shown.append(
+      redact(name, secrets),
+      name === 'verification_token' ? '***' : name === 'nid' ? value : redact(value, secrets)
+    )
+  }
+  // The query was written by URLSearchParams, so writing it again changes nothing but the masked values.
+  return `${redact(url.slice(0, queryStart), secrets)}?${shown.toString()}`
 }
 
 /** Removes every secret from an error's message and stack, keeping its class, code and status. */

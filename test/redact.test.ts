@@ -1,0 +1,36 @@
+// The masking rules themselves; secrets.test.ts drives them through the destination.
+import { redact, redactUrl } from '../src/secrets'
+
+describe('redact', () => {
+  it.each([
+    // a secret of 8 characters or more is masked wherever it occurs
+    ['key-SECRET-7f3a', 'xkey-SECRET-7f3ax and key-SECRET-7f3a.', 'x***x and ***.'],
+    ['12345678', 'order 123456789', 'order ***9'],
+    // a shorter one only as a word of its own
+    ['123', 'nid=123&order_id=123456789', 'nid=***&order_id=123456789'],
+    ['123', 'user_ip "23.123.123.123"', 'user_ip "23.123.123.123"'],
+    ['123', 'bad token 123.', 'bad token ***.'],
+    ['123', 'bad token 123. Check', 'bad token ***. Check'],
+    ['123', '"123", (123) [123] {123} <123>', '"***", (***) [***] {***} <***>'],
+    ['123', '1234 0123 123a a-123 123/4', '1234 0123 123a a-123 123/4'],
+    ['k', 'Postback URL "http://www.trkexample.com/"', 'Postback URL "http://www.trkexample.com/"'],
+    ['k', 'Network ID: "k" is not', 'Network ID: "***" is not'],
+    ['a.b', 'a.b and axb', '*** and axb']
+  ])('with secret %j masks %j as %j', (secret, text, masked) => {
+    expect(redact(text, [secret])).toBe(masked)
+  })
+})
+
+describe('redactUrl', () => {
+  it('masks the verification_token value and event data that is a secret, never the network id', () => {
+    expect(
+      redactUrl('https://t.example.com/pb?nid=123&order_id=123456789&adv1=123&adv2=a+b&verification_token=123', ['123'])
+    ).toBe('https://t.example.com/pb?nid=123&order_id=123456789&adv1=***&adv2=a+b&verification_token=***')
+  })
+
+  it('masks a long token inside any value, encoded or not', () => {
+    expect(
+      redactUrl('https://t.example.com/?adv1=x%20tok-SECRET-91c2%26&verification_token=zz', ['tok-SECRET-91c2'])
+    ).toBe('https://t.example.com/?adv1=x+***%26&verification_token=***')
+  })
+})
