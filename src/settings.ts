@@ -1,6 +1,7 @@
 import { IntegrationError } from '@segment/actions-core'
 import type { Settings } from './generated-types'
-import { redactError, secretsOf } from './secrets'
+import { isPrivateAddress } from './addresses'
+import { redact, secretsOf } from './secrets'
 
 /** Code of every error that means "a setting is wrong": the user fixes it in the settings form. */
 export const INVALID_SETTINGS = 'INVALID_SETTINGS'
@@ -9,6 +10,8 @@ export const INVALID_SETTINGS = 'INVALID_SETTINGS'
 export interface ParsedSettings {
   /** Origin and path of the tracking domain, e.g. `https://www.trkexample.com/`, with no query. */
   postbackBase: string
+  /** The tracking domain's host name, e.g. `www.trkexample.com`. */
+  postbackHost: string
   networkId: string
   eventIds: ReadonlyMap<string, number>
   verificationToken?: string
@@ -44,10 +47,10 @@ const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/
 const DIGITS = /^[0-9]+$/
 const PLACEHOLDER = /^\{[^{}]*\}$/
 
-function parseNetworkId(value: string, source: string, help = ''): string {
+function parseNetworkId(value: string, source: string, secrets: string[], help = ''): string {
   if (!DIGITS.test(value) || Number(value) === 0 || !Number.isSafeInteger(Number(value))) {
     throw settingsError(
-      `${source}: "${value}" is not an Everflow network ID. A network ID is a positive whole number, such as 123.${help}`
+      `${source}: ${JSON.stringify(redact(value, secrets))} is not an Everflow network ID. A network ID is a positive whole number, such as 123.${help}`
     )
   }
   return String(Number(value))
@@ -57,8 +60,11 @@ function parseNetworkId(value: string, source: string, help = ''): string {
  * The Postback URL as a message quotes it: without its query (which can hold a verification token) or
  * user-info (which can hold a password), with control characters escaped.
  */
-function shown(input: string): string {
-  const withoutSecrets = input.replace(/[?#][\s\S]*$/, '').replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/@]*@/i, '$1…@')
+function shown(input: string, secrets: string[]): string {
+  const withoutSecrets = redact(
+    input.replace(/[?#][\s\S]*$/, '').replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/@]*@/i, '$1…@'),
+    secrets
+  )
   return JSON.stringify(withoutSecrets.length > 200 ? `${withoutSecrets.slice(0, 200)}…` : withoutSecrets)
 }
 
@@ -66,32 +72,35 @@ function shown(input: string): string {
  * Reads the Postback URL setting. Only https to a public DNS name is allowed, because the
  * destination sends conversions (and the verification token) there.
  */
-export function parsePostbackUrl(raw: string): { postbackBase: string; networkId?: string } {
+export function parsePostbackUrl(
+  raw: string,
+  secrets: string[] = []
+): { postbackBase: string; postbackHost: string; networkId?: string } {
   const input = raw.trim()
   if (input === '') throw settingsError(`Postback URL is empty. ${POSTBACK_URL_HELP}`)
   // Checked on the raw text: the URL parser would silently drop or rewrite these.
   if (SPACE_OR_CONTROL.test(input) || input.includes('\\')) {
     throw settingsError(
-      `Postback URL ${shown(input)} contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input, secrets)} contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
     )
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(input)?.[1]?.toLowerCase()
   const hasScheme = scheme !== undefined && input.slice(scheme.length + 1).startsWith('//')
   if (hasScheme && scheme !== 'https') {
     throw settingsError(
-      `Postback URL ${shown(input)} uses ${scheme}; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input, secrets)} uses ${scheme}; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
     )
   }
   const withScheme = hasScheme ? input : `https://${input}`
   const authority = /^https:\/\/([^/?#]*)/i.exec(withScheme)?.[1] ?? ''
   if (authority.includes('@')) {
     throw settingsError(
-      `Postback URL ${shown(input)} contains a user name or password; remove everything before "@". ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input, secrets)} contains a user name or password; remove everything before "@". ${POSTBACK_URL_HELP}`
     )
   }
   if (/:[^\]]*$/.test(authority)) {
     throw settingsError(
-      `Postback URL ${shown(input)} names a port; Everflow tracking domains use the default https port. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input, secrets)} names a port; Everflow tracking domains use the default https port. ${POSTBACK_URL_HELP}`
     )
   }
 
@@ -99,71 +108,81 @@ export function parsePostbackUrl(raw: string): { postbackBase: string; networkId
   try {
     url = new URL(withScheme)
   } catch {
-    throw settingsError(`Postback URL ${shown(input)} is not a URL or hostname. ${POSTBACK_URL_HELP}`)
+    throw settingsError(`Postback URL ${shown(input, secrets)} is not a URL or hostname. ${POSTBACK_URL_HELP}`)
   }
 
   const host = url.hostname.replace(/\.$/, '')
   if (host.startsWith('[') || /^[0-9.]+$/.test(host)) {
+    const kind = isPrivateAddress(host.replace(/^\[|\]$/g, '')) ? 'a private or local IP address' : 'an IP address'
     throw settingsError(
-      `Postback URL ${shown(input)} points at an IP address; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input, secrets)} points at ${kind}; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`
     )
   }
   const labels = host.split('.')
   if (labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label)) || DIGITS.test(labels[labels.length - 1])) {
     throw settingsError(
-      `Postback URL ${shown(input)} does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input, secrets)} does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`
     )
   }
   if (RESERVED_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) {
     throw settingsError(
-      `Postback URL ${shown(input)} names a local or reserved host; use your public Everflow tracking domain. ${POSTBACK_URL_HELP}`
+      `Postback URL ${shown(input, secrets)} names a local or reserved host; use your public Everflow tracking domain. ${POSTBACK_URL_HELP}`
     )
   }
 
   const nid = url.searchParams.get('nid')?.trim()
   const networkId =
     nid && !PLACEHOLDER.test(nid)
-      ? parseNetworkId(nid, 'Postback URL (its nid parameter)', ` ${POSTBACK_URL_HELP}`)
+      ? parseNetworkId(nid, 'Postback URL (its nid parameter)', secrets, ` ${POSTBACK_URL_HELP}`)
       : undefined
-  return { postbackBase: `https://${host}${url.pathname}`, networkId }
+  return { postbackBase: `https://${host}${url.pathname}`, postbackHost: host, networkId }
 }
 
+const EVENT_ID_HELP =
+  'IDs are whole numbers of 0 or more: 0 for the base conversion, otherwise the advertiser event ID from Everflow.'
+
 /**
- * Reads the Event Mapping setting: a JSON object, or one `Event Name=ID` per line.
+ * Reads the Event Mapping setting: one `Event Name=ID` per line, the same as JSON text, or an object
+ * (what a settings file or the classic destination's map holds). IDs may be numbers or digit strings.
  * Event names are matched exactly as Segment sends them.
  */
-export function parseEventMapping(raw: string): Map<string, number> {
-  const text = raw.trim()
-  const entries: Array<{ name: string; id: unknown; entry: string }> = []
-  if (text.startsWith('{')) {
-    let parsed: unknown
+export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<string, number> {
+  const quote = (value: unknown): string =>
+    typeof value === 'string'
+      ? JSON.stringify(redact(value, secrets))
+      : redact(JSON.stringify(value) ?? 'nothing', secrets)
+  const entries: Array<{ name: string; id: unknown }> = []
+  const text = typeof raw === 'string' ? raw.trim() : undefined
+  let mapping: unknown = raw
+  if (text?.startsWith('{')) {
     try {
-      parsed = JSON.parse(text)
+      mapping = JSON.parse(text)
     } catch (error) {
       throw settingsError(
-        `Event Mapping looks like JSON but does not parse (${(error as Error).message}). Write it as {"Order Completed": 0} or as one Event Name=ID per line.`
+        `Event Mapping looks like JSON but does not parse (${redact((error as Error).message, secrets)}). Write it as {"Order Completed": 0} or as one Event Name=ID per line.`
       )
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw settingsError(
-        'Event Mapping must be a JSON object such as {"Order Completed": 0}, or one Event Name=ID per line.'
-      )
-    }
-    for (const [name, id] of Object.entries(parsed as Record<string, unknown>)) {
-      entries.push({ name: name.trim(), id, entry: JSON.stringify({ [name]: id }).slice(1, -1) })
-    }
-  } else {
+  } else if (text !== undefined) {
     for (const line of text.split(/\r?\n/)) {
       const entry = line.trim()
       if (entry === '') continue
       const separator = entry.lastIndexOf('=')
       if (separator < 0) {
         throw settingsError(
-          `Event Mapping entry "${entry}" has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.`
+          `Event Mapping entry ${quote(entry)} has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.`
         )
       }
-      entries.push({ name: entry.slice(0, separator).trim(), id: entry.slice(separator + 1).trim(), entry })
+      entries.push({ name: entry.slice(0, separator).trim(), id: entry.slice(separator + 1).trim() })
     }
+    mapping = undefined
+  }
+  if (mapping !== undefined) {
+    if (mapping === null || typeof mapping !== 'object' || Array.isArray(mapping)) {
+      throw settingsError(
+        'Event Mapping must be one Event Name=ID per line, or an object such as {"Order Completed": 0}.'
+      )
+    }
+    for (const [name, id] of Object.entries(mapping)) entries.push({ name: name.trim(), id })
   }
   if (entries.length === 0) {
     throw settingsError(
@@ -172,21 +191,26 @@ export function parseEventMapping(raw: string): Map<string, number> {
   }
 
   const eventIds = new Map<string, number>()
-  for (const { name, id, entry } of entries) {
+  for (const { name, id } of entries) {
     if (name === '') {
       throw settingsError(
-        `Event Mapping entry "${entry}" has no event name. Write it as Event Name=ID, e.g. Order Completed=0.`
+        `Event Mapping has an entry with the ID ${quote(id)} but no event name. Write it as Event Name=ID, e.g. Order Completed=0.`
       )
     }
-    const eventId = typeof id === 'number' ? id : typeof id === 'string' && DIGITS.test(id) ? Number(id) : NaN
+    const digits = typeof id === 'string' ? id.trim() : undefined
+    const eventId = typeof id === 'number' ? id : digits !== undefined && DIGITS.test(digits) ? Number(digits) : NaN
     if (!Number.isSafeInteger(eventId) || eventId < 0) {
       throw settingsError(
-        `Event Mapping entry "${entry}" has an invalid ID. IDs are whole numbers of 0 or more: 0 for the base conversion, otherwise the advertiser event ID from Everflow.`
+        digits === ''
+          ? `Event Mapping has no ID for the event ${quote(name)}. ${EVENT_ID_HELP}`
+          : `Event Mapping gives the event ${quote(name)} the ID ${quote(id)}, which is not an Everflow event ID. ${EVENT_ID_HELP}`
       )
     }
     const previous = eventIds.get(name)
     if (previous !== undefined && previous !== eventId) {
-      throw settingsError(`Event Mapping maps "${name}" twice, to ${previous} and to ${eventId}. Keep one of them.`)
+      throw settingsError(
+        `Event Mapping maps ${quote(name)} twice, to ${previous} and to ${eventId}. Keep one of them.`
+      )
     }
     eventIds.set(name, eventId)
   }
@@ -205,13 +229,18 @@ function parseVerificationToken(raw: string | undefined): string | undefined {
 }
 
 function parseSettingsUncached(settings: Settings): ParsedSettings {
-  const { postbackBase, networkId: urlNetworkId } = parsePostbackUrl(settings.postbackUrl ?? '')
+  // Messages quote what was typed, masked where it holds a secret (one pasted into the wrong field).
+  const secrets = secretsOf(settings)
+  const { postbackBase, postbackHost, networkId: urlNetworkId } = parsePostbackUrl(settings.postbackUrl ?? '', secrets)
   const settingNetworkId = settings.networkId?.trim()
-    ? parseNetworkId(settings.networkId.trim(), 'Network ID')
+    ? parseNetworkId(settings.networkId.trim(), 'Network ID', secrets)
     : undefined
   if (urlNetworkId && settingNetworkId && urlNetworkId !== settingNetworkId) {
     throw settingsError(
-      `Network ID is ${settingNetworkId} but the Postback URL has nid=${urlNetworkId}. Clear Network ID or make the two agree.`
+      redact(
+        `Network ID is ${settingNetworkId} but the Postback URL has nid=${urlNetworkId}. Clear Network ID or make the two agree.`,
+        secrets
+      )
     )
   }
   const networkId = urlNetworkId ?? settingNetworkId
@@ -222,8 +251,9 @@ function parseSettingsUncached(settings: Settings): ParsedSettings {
   }
   return {
     postbackBase,
+    postbackHost,
     networkId,
-    eventIds: parseEventMapping(settings.eventMapping ?? ''),
+    eventIds: parseEventMapping(settings.eventMapping ?? '', secrets),
     verificationToken: parseVerificationToken(settings.verificationToken)
   }
 }
@@ -244,12 +274,7 @@ export function parseSettings(settings: Settings): ParsedSettings {
   ])
   let parsed = parsedCache.get(key)
   if (parsed === undefined) {
-    try {
-      parsed = parseSettingsUncached(settings)
-    } catch (error) {
-      // A message may quote what was typed; a secret pasted into the wrong field must not be echoed.
-      throw redactError(error, secretsOf(settings))
-    }
+    parsed = parseSettingsUncached(settings)
     if (parsedCache.size >= PARSED_CACHE_SIZE) parsedCache.clear()
     parsedCache.set(key, parsed)
   }

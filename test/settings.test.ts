@@ -26,7 +26,7 @@ describe('Postback URL', () => {
     ['https://xn--bcher-kva.example/?nid=1', 'https://xn--bcher-kva.example/', '1'],
     ['https://bücher.example/?nid=1', 'https://xn--bcher-kva.example/', '1']
   ])('reads %s', (input, postbackBase, networkId) => {
-    expect(parsePostbackUrl(input)).toEqual({ postbackBase, networkId })
+    expect(parsePostbackUrl(input)).toEqual({ postbackBase, postbackHost: new URL(postbackBase).hostname, networkId })
   })
 
   it.each([
@@ -37,13 +37,15 @@ describe('Postback URL', () => {
     ['https://www.trkexample.com@evil.example/', 'contains a user name or password'],
     ['https://www.trkexample.com:8443/', 'names a port'],
     ['https://www.trkexample.com:443/', 'names a port'],
-    ['https://127.0.0.1/', 'points at an IP address'],
-    ['https://2130706433/', 'points at an IP address'],
-    ['https://0x7f000001/', 'points at an IP address'],
-    ['https://0177.0.0.1/', 'points at an IP address'],
-    ['https://[::1]/', 'points at an IP address'],
-    ['https://[::ffff:127.0.0.1]/', 'points at an IP address'],
-    ['https://169.254.169.254/latest', 'points at an IP address'],
+    ['https://127.0.0.1/', 'points at a private or local IP address'],
+    ['https://2130706433/', 'points at a private or local IP address'],
+    ['https://0x7f000001/', 'points at a private or local IP address'],
+    ['https://0177.0.0.1/', 'points at a private or local IP address'],
+    ['https://[::1]/', 'points at a private or local IP address'],
+    ['https://[::ffff:127.0.0.1]/', 'points at a private or local IP address'],
+    ['https://169.254.169.254/latest', 'points at a private or local IP address'],
+    ['https://93.184.215.14/', 'points at an IP address; use your Everflow tracking domain.'],
+    ['https://[2606:4700::1]/', 'points at an IP address; use your Everflow tracking domain.'],
     ['https://localhost/', 'does not name a public tracking domain'],
     ['https://localhost./', 'does not name a public tracking domain'],
     ['https://foo.localhost/', 'names a local or reserved host'],
@@ -117,32 +119,56 @@ describe('Event Mapping', () => {
     expect([...parseEventMapping('A=1\nA=1')]).toEqual([['A', 1]])
   })
 
+  it('reads an object, as a settings file or the classic destination holds it, with numbers or digit strings', () => {
+    expect([...parseEventMapping({ 'Order Completed': '0', 'Signed Up': 12, ' Trial ': ' 3 ' })]).toEqual([
+      ['Order Completed', 0],
+      ['Signed Up', 12],
+      ['Trial', 3]
+    ])
+  })
+
   it.each([
     ['', 'Event Mapping is empty.'],
     ['\n  \n', 'Event Mapping is empty.'],
     ['Order Completed 0', 'Event Mapping entry "Order Completed 0" has no "=". Write each mapping as Event Name=ID'],
-    ['=5', 'Event Mapping entry "=5" has no event name.'],
-    ['Order Completed=', 'Event Mapping entry "Order Completed=" has an invalid ID.'],
-    ['Order Completed=-1', 'Event Mapping entry "Order Completed=-1" has an invalid ID.'],
-    ['Order Completed=1.5', 'Event Mapping entry "Order Completed=1.5" has an invalid ID.'],
-    ['Order Completed=abc', 'Event Mapping entry "Order Completed=abc" has an invalid ID.'],
-    ['Order Completed=99999999999999999999', 'has an invalid ID'],
+    ['=5', 'Event Mapping has an entry with the ID "5" but no event name.'],
+    ['Order Completed=', 'Event Mapping has no ID for the event "Order Completed". IDs are whole numbers of 0 or more'],
+    [
+      'Order Completed=-1',
+      'Event Mapping gives the event "Order Completed" the ID "-1", which is not an Everflow event ID.'
+    ],
+    ['Order Completed=1.5', 'Event Mapping gives the event "Order Completed" the ID "1.5", which is not'],
+    ['Order Completed=abc', 'Event Mapping gives the event "Order Completed" the ID "abc", which is not'],
+    ['Order Completed=99999999999999999999', 'the ID "99999999999999999999", which is not'],
     ['A=1\nA=2', 'Event Mapping maps "A" twice, to 1 and to 2. Keep one of them.'],
     ['{"A": 1,}', 'Event Mapping looks like JSON but does not parse'],
-    ['{"A": -1}', 'Event Mapping entry ""A":-1" has an invalid ID.'],
-    ['{"A": 1.5}', 'has an invalid ID'],
-    ['{"A": null}', 'has an invalid ID'],
-    ['{"A": {"id": 1}}', 'has an invalid ID'],
-    ['{"": 1}', 'has no event name'],
+    ['{"A": -1}', 'Event Mapping gives the event "A" the ID -1, which is not an Everflow event ID.'],
+    ['{"A": 1.5}', 'Event Mapping gives the event "A" the ID 1.5, which is not'],
+    ['{"A": null}', 'Event Mapping gives the event "A" the ID null, which is not'],
+    ['{"A": {"id": 1}}', 'Event Mapping gives the event "A" the ID {"id":1}, which is not'],
+    ['{"": 1}', 'Event Mapping has an entry with the ID 1 but no event name.'],
     ['{}', 'Event Mapping is empty.']
   ])('refuses %j', async (input, message) => {
     const error = await settingsError(() => parseEventMapping(input))
     expect(error.message).toContain(message)
   })
 
+  it.each([
+    [{ 'Order Completed': 'first' }, 'Event Mapping gives the event "Order Completed" the ID "first", which is not'],
+    [{ 'Order Completed': -1 }, 'Event Mapping gives the event "Order Completed" the ID -1, which is not'],
+    [{ 'Order Completed': '' }, 'Event Mapping has no ID for the event "Order Completed".'],
+    [{ 'Order Completed': true }, 'Event Mapping gives the event "Order Completed" the ID true, which is not'],
+    [{}, 'Event Mapping is empty.'],
+    [['Order Completed=0'], 'Event Mapping must be one Event Name=ID per line, or an object'],
+    [12, 'Event Mapping must be one Event Name=ID per line, or an object']
+  ])('refuses the value %j', async (input, message) => {
+    const error = await settingsError(() => parseEventMapping(input))
+    expect(error.message).toContain(message)
+  })
+
   it('refuses a JSON array', async () => {
     const error = await settingsError(() => parseEventMapping('[1]'))
-    expect(error.message).toContain('Event Mapping')
+    expect(error.message).toContain('Event Mapping entry "[1]" has no "="')
   })
 })
 
