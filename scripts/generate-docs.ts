@@ -5,6 +5,7 @@ import path from 'path'
 import { defaultValues } from '@segment/actions-core'
 import type { GlobalSetting, InputField } from '@segment/actions-core'
 import destination from '../src'
+import { CHECKED_BY_THE_ACTION } from '../src/trackConversion/fields'
 
 const PAGE = path.join(__dirname, '..', 'docs', 'everflow-actions.md')
 
@@ -35,10 +36,15 @@ function settingsTable(fields: Record<string, GlobalSetting>): string {
   )
 }
 
+function requirement(key: string, field: InputField): string {
+  if (field.required) return 'yes'
+  return CHECKED_BY_THE_ACTION.has(key) ? 'yes (checked by the action)' : 'no'
+}
+
 function fieldsTable(fields: Record<string, InputField>): string {
   const rows = Object.entries(fields).map(
     ([key, field]) =>
-      `| ${field.label} | \`${key}\` | ${field.type} | ${field.required ? 'yes' : 'no'} | ${describeMapping(field.default)} | ${cell(field.description)} |`
+      `| ${field.label} | \`${key}\` | ${field.type} | ${requirement(key, field)} | ${describeMapping(field.default)} | ${cell(field.description)} |`
   )
   return [
     '| Field | Key | Type | Required | Default mapping | Description |',

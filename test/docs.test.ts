@@ -27,7 +27,9 @@ describe('docs/everflow-actions.md', () => {
     const stale = 'intro\n<!-- generated: fields -->\nold table\n<!-- end generated: fields -->\noutro\n'
     const fresh = render(stale, { fields: generatedParts().fields })
     expect(fresh).not.toContain('old table')
-    expect(fresh).toContain('| Transaction ID | `transaction_id` | string | yes | `context.referrer.id` |')
+    expect(fresh).toContain(
+      '| Transaction ID | `transaction_id` | string | yes (checked by the action) | `context.referrer.id` |'
+    )
     expect(fresh.startsWith('intro\n')).toBe(true)
     expect(fresh.endsWith('outro\n')).toBe(true)
   })

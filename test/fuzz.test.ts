@@ -211,10 +211,19 @@ describe('hostile payloads', () => {
         ['verification_token', 'tok']
       ])
       const amount = typeof payload.amount === 'string' ? payload.amount.trim() : payload.amount
-      intended.set(
-        'amount',
-        amount === undefined || amount === null || amount === '' ? undefined : String(Number(amount))
-      )
+      if (typeof amount === 'string' && /[,.].*[,.]|,/.test(amount)) {
+        // Separators as stores write them: "," for thousands, or "." for thousands and "," before the decimals.
+        expect([
+          String(Number(amount.replace(/,/g, ''))),
+          String(Number(amount.replace(/\./g, '').replace(',', '.')))
+        ]).toContain(sent.get('amount'))
+        intended.set('amount', sent.get('amount'))
+      } else {
+        intended.set(
+          'amount',
+          amount === undefined || amount === null || amount === '' ? undefined : String(Number(amount))
+        )
+      }
       const eventId = payload.adv_event_id ?? (payload.event_name === 'Signed Up' ? 12 : 0)
       intended.set('adv_event_id', eventId === 0 ? undefined : String(eventId))
       for (const [name, value] of Object.entries((payload.custom_parameters ?? {}) as Record<string, unknown>)) {

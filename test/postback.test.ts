@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { PayloadValidationError } from '@segment/actions-core'
 import { parseSettings } from '../src/settings'
 import { buildPostback, MAX_POSTBACK_URL_LENGTH } from '../src/trackConversion/postback'
@@ -113,9 +114,43 @@ describe('buildPostback', () => {
     [0, '0'],
     ['76.00', '76'],
     [' 1234.5 ', '1234.5'],
-    [0.1, '0.1']
+    [0.1, '0.1'],
+    ['1.299', '1.299'],
+    // a decimal comma, as Everflow itself reads it
+    ['76,50', '76.5'],
+    ['0,99', '0.99'],
+    ['12,34', '12.34'],
+    ['0,999', '0.999'],
+    ['1234,567', '1234.567'],
+    // both separators: the last one is the decimal one
+    ['1,299.00', '1299'],
+    ['1.299,00', '1299'],
+    ['1,234,567.89', '1234567.89'],
+    ['1.234.567,89', '1234567.89'],
+    // thousands groups only, unambiguous when there are two or more
+    ['1,299,000', '1299000'],
+    ['1.299.000', '1299000']
   ])('sends amount %j as %s', (amount, sent) => {
     expect(query({ amount })).toContainEqual(['amount', sent])
+  })
+
+  it('sends every amount a store writes with cents, in any of its formats, as the decimal it means', () => {
+    const formats: Array<(amount: number) => string> = [
+      (amount) => amount.toFixed(2),
+      (amount) => amount.toFixed(2).replace('.', ','),
+      (amount) => amount.toLocaleString('en-US', { minimumFractionDigits: 2 }),
+      (amount) => amount.toLocaleString('de-DE', { minimumFractionDigits: 2 })
+    ]
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10 ** 11 }), fc.nat(formats.length - 1), (cents, format) => {
+        const written = formats[format](cents / 100)
+        expect([written, query({ amount: written }).find(([name]) => name === 'amount')?.[1]]).toEqual([
+          written,
+          String(cents / 100)
+        ])
+      }),
+      { numRuns: 2000, seed: 20261130 }
+    )
   })
 
   it.each([
@@ -131,9 +166,9 @@ describe('buildPostback', () => {
     [
       'missing transaction_id',
       { transaction_id: undefined },
-      'transaction_id is missing. Map it to the Everflow click ID'
+      'transaction_id is missing: the event has no Everflow transaction ID in context.referrer.id (the default mapping), so Everflow could not tell which click converted. Send it with the event as context.referrer.id, with context.referrer.type "everflow" (context.referrer = { "type": "everflow", "id": <transaction ID> }), the ID taken on the landing page from the Everflow SDK (EF.getAdvertiserTransactionId()) or from the _ef_transaction_id URL parameter; or map Transaction ID to where your events keep it.'
     ],
-    ['blank transaction_id', { transaction_id: '  ' }, 'transaction_id is missing.'],
+    ['blank transaction_id', { transaction_id: '  ' }, 'transaction_id is missing: the event has no Everflow'],
     [
       'transaction_id with a space',
       { transaction_id: 'abc def' },
@@ -152,7 +187,7 @@ describe('buildPostback', () => {
     [
       'missing referrer_type',
       { referrer_type: undefined },
-      'referrer_type is missing. Set context.referrer.type to "everflow"'
+      'referrer_type is missing: the event has no context.referrer.type (the default mapping). Send "everflow" there, next to the transaction ID in context.referrer.id'
     ],
     ['other referrer_type', { referrer_type: 'google' }, 'referrer_type is "google", not "everflow".'],
     [
@@ -170,9 +205,26 @@ describe('buildPostback', () => {
     [
       'amount with a currency symbol',
       { amount: '$76' },
-      'amount "$76" is not a sale amount. Send a plain decimal of 0 or more, such as 76.00'
+      'amount "$76" is not a sale amount. Send a plain decimal of 0 or more, such as 76.00 or 76,00: no currency symbol or other text.'
     ],
-    ['amount with a decimal comma', { amount: '76,00' }, 'amount "76,00" is not a sale amount.'],
+    [
+      'missing event_name',
+      { event_name: undefined },
+      'event_name is missing: the event has no name (its "event", the default mapping), so Event Mapping cannot say which Everflow event it is. Send a track event with a name listed in Event Mapping, map Event Name to where the name is, or map adv_event_id.'
+    ],
+    ['blank event_name', { event_name: ' ' }, 'event_name is missing: the event has no name'],
+    [
+      'amount that could mean two amounts',
+      { amount: '1,299' },
+      'amount "1,299" could mean 1299 (with "," separating thousands) or 1.299 (with "," before the decimals). Send it with a decimal point (1299.00 or 1.299) or as a number.'
+    ],
+    ['amount "12,345"', { amount: '12,345' }, 'could mean 12345 (with "," separating thousands) or 12.345'],
+    ['amount with misplaced separators', { amount: '1,29,9' }, 'amount "1,29,9" is not a sale amount.'],
+    ['amount with two decimal commas', { amount: '1,5,0' }, 'amount "1,5,0" is not a sale amount.'],
+    ['amount with grouping after the decimals', { amount: '1.299,000.00' }, 'amount "1.299,000.00" is not'],
+    ['amount with a currency code', { amount: '76,50 EUR' }, 'amount "76,50 EUR" is not a sale amount.'],
+    ['amount with a euro sign', { amount: '€76,50' }, 'amount "€76,50" is not a sale amount.'],
+    ['amount with a space as thousands separator', { amount: '1 299,00' }, 'amount "1 299,00" is not'],
     ['amount in words', { amount: 'abc' }, 'amount "abc" is not a sale amount.'],
     ['infinite amount', { amount: Infinity }, 'amount Infinity is not a sale amount.'],
     ['NaN amount', { amount: NaN }, 'amount NaN is not a sale amount.'],

@@ -4,28 +4,36 @@ export const DEFAULT_BATCH_SIZE = 100
 // Segment's batches are at most this large; a bigger value would only be ignored.
 export const MAX_BATCH_SIZE = 1000
 
+/**
+ * Fields every event needs, which the action checks itself instead of marking them `required`: the framework's
+ * schema check would refuse a missing one before the action runs, with a message that cannot say where the value
+ * comes from (context.referrer, the Everflow SDK). The docs list them as required.
+ */
+export const CHECKED_BY_THE_ACTION: ReadonlySet<string> = new Set(['transaction_id', 'referrer_type', 'event_name'])
+
 export const fields: Record<string, InputField> = {
   transaction_id: {
     label: 'Transaction ID',
     description:
-      'The Everflow click (transaction) ID that the conversion belongs to. The Everflow SDK returns it from EF.getAdvertiserTransactionId().',
+      'Required. The Everflow click (transaction) ID that the conversion belongs to, sent by the source as context.referrer.id. The Everflow SDK returns it from EF.getAdvertiserTransactionId(); it is also the _ef_transaction_id URL parameter of the landing page.',
     type: 'string',
-    required: true,
+    required: false,
     default: { '@path': '$.context.referrer.id' }
   },
   referrer_type: {
     label: 'Referrer Type',
-    description: 'Where the transaction ID came from. Only events whose referrer type is "everflow" are sent.',
+    description:
+      'Required. Where the transaction ID came from, sent by the source as context.referrer.type. Only events whose referrer type is "everflow" are sent.',
     type: 'string',
-    required: true,
+    required: false,
     default: { '@path': '$.context.referrer.type' }
   },
   event_name: {
     label: 'Event Name',
     description:
-      'The Segment event name, looked up in the Event Mapping setting to find the Everflow advertiser event ID.',
+      'Required. The Segment event name, looked up in the Event Mapping setting to find the Everflow advertiser event ID.',
     type: 'string',
-    required: true,
+    required: false,
     default: { '@path': '$.event' }
   },
   adv_event_id: {

@@ -2,17 +2,17 @@
 
 export interface Payload {
   /**
-   * The Everflow click (transaction) ID that the conversion belongs to. The Everflow SDK returns it from EF.getAdvertiserTransactionId().
+   * Required. The Everflow click (transaction) ID that the conversion belongs to, sent by the source as context.referrer.id. The Everflow SDK returns it from EF.getAdvertiserTransactionId(); it is also the _ef_transaction_id URL parameter of the landing page.
    */
-  transaction_id: string
+  transaction_id?: string
   /**
-   * Where the transaction ID came from. Only events whose referrer type is "everflow" are sent.
+   * Required. Where the transaction ID came from, sent by the source as context.referrer.type. Only events whose referrer type is "everflow" are sent.
    */
-  referrer_type: string
+  referrer_type?: string
   /**
-   * The Segment event name, looked up in the Event Mapping setting to find the Everflow advertiser event ID.
+   * Required. The Segment event name, looked up in the Event Mapping setting to find the Everflow advertiser event ID.
    */
-  event_name: string
+  event_name?: string
   /**
    * Everflow advertiser event ID to use instead of the Event Mapping lookup. 0 means the base conversion. Leave unmapped to use Event Mapping.
    */

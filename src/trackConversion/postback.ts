@@ -79,7 +79,9 @@ function describe(value: unknown): string {
 function transactionId(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') {
     fail(
-      'transaction_id is missing. Map it to the Everflow click ID (by default context.referrer.id, set from EF.getAdvertiserTransactionId()).'
+      'transaction_id is missing: the event has no Everflow transaction ID in context.referrer.id (the default mapping), so Everflow could not tell which click converted. ' +
+        'Send it with the event as context.referrer.id, with context.referrer.type "everflow" (context.referrer = { "type": "everflow", "id": <transaction ID> }), the ID taken on the landing page from the Everflow SDK (EF.getAdvertiserTransactionId()) ' +
+        'or from the _ef_transaction_id URL parameter; or map Transaction ID to where your events keep it.'
     )
   }
   if (SPACE_OR_CONTROL.test(value) || LONE_SURROGATE.test(value)) {
@@ -106,6 +108,12 @@ function eventId(payload: Payload, settings: ParsedSettings): number {
     return id
   }
   const name = payload.event_name
+  if (name === undefined || name === null || (typeof name === 'string' && name.trim() === '')) {
+    fail(
+      'event_name is missing: the event has no name (its "event", the default mapping), so Event Mapping cannot say which Everflow event it is. ' +
+        'Send a track event with a name listed in Event Mapping, map Event Name to where the name is, or map adv_event_id.'
+    )
+  }
   const id = settings.eventIds.get(name)
   if (id !== undefined) return id
   const nameText = typeof name === 'string' ? name : 'Event Name'
@@ -117,18 +125,38 @@ function eventId(payload: Payload, settings: ParsedSettings): number {
   )
 }
 
+const AMOUNT_HELP = 'Send a plain decimal of 0 or more, such as 76.00 or 76,00: no currency symbol or other text.'
+
+// How stores write amounts: a plain decimal, a decimal comma (Everflow itself reads amount=12,34 as 12.34),
+// or thousands separated by "," or "." with the other one before the decimals.
+const DECIMAL_COMMA = /^[0-9]+,[0-9]+$/
+const COMMA_THOUSANDS = /^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$/
+const DOT_THOUSANDS = /^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$/
+// "1,299": thousands or decimals, nothing in the value says which.
+const AMBIGUOUS_COMMA = /^[1-9][0-9]{0,2},[0-9]{3}$/
+
+/** The amount as plain decimal text, or undefined when it is not one. */
+function plainDecimal(text: string): string | undefined {
+  if (DECIMAL.test(text)) return text
+  if (AMBIGUOUS_COMMA.test(text)) {
+    const [whole, part] = text.split(',')
+    fail(
+      `amount "${text}" could mean ${whole}${part} (with "," separating thousands) or ${whole}.${part} (with "," before the decimals). ` +
+        `Send it with a decimal point (${whole}${part}.00 or ${whole}.${part}) or as a number.`
+    )
+  }
+  if (DECIMAL_COMMA.test(text)) return text.replace(',', '.')
+  if (COMMA_THOUSANDS.test(text)) return text.replace(/,/g, '')
+  if (DOT_THOUSANDS.test(text)) return text.replace(/\./g, '').replace(',', '.')
+  return undefined
+}
+
 function amount(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined
-  const number =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && DECIMAL.test(value.trim())
-        ? Number(value.trim())
-        : NaN
+  const decimal = typeof value === 'string' ? plainDecimal(value.trim()) : undefined
+  const number = typeof value === 'number' ? value : decimal !== undefined ? Number(decimal) : NaN
   if (!Number.isFinite(number) || number < 0) {
-    fail(
-      `amount ${quote(value)} is not a sale amount. Send a plain decimal of 0 or more, such as 76.00: no currency symbol, no thousands separator, "." before the cents.`
-    )
+    fail(`amount ${quote(value)} is not a sale amount. ${AMOUNT_HELP}`)
   }
   return String(number)
 }
@@ -158,15 +186,17 @@ function unixSeconds(value: unknown): string | undefined {
  * Throws PayloadValidationError, naming the field, for data Everflow would reject or misread.
  */
 export function buildPostback(payload: Payload, settings: ParsedSettings): Postback {
+  // The click ID first: an event without context.referrer lacks both, and the ID is what matters.
+  const id = transactionId(payload.transaction_id)
   const referrerType = typeof payload.referrer_type === 'string' ? payload.referrer_type.trim() : payload.referrer_type
   if (typeof referrerType !== 'string' || referrerType.toLowerCase() !== 'everflow') {
     fail(
       referrerType === undefined || referrerType === null || referrerType === ''
-        ? 'referrer_type is missing. Set context.referrer.type to "everflow" on events that carry an Everflow transaction ID.'
+        ? 'referrer_type is missing: the event has no context.referrer.type (the default mapping). Send "everflow" there, next to the transaction ID in context.referrer.id: ' +
+            'context.referrer = { "type": "everflow", "id": <transaction ID from EF.getAdvertiserTransactionId() or the _ef_transaction_id URL parameter> }.'
         : `referrer_type is ${quote(referrerType)}, not "everflow". Only events with context.referrer.type "everflow" carry an Everflow transaction ID.`
     )
   }
-  const id = transactionId(payload.transaction_id)
   const advEventId = eventId(payload, settings)
 
   const userIp = text(payload.user_ip, 'user_ip')
