@@ -7,6 +7,8 @@ import type { DestinationDefinition, SegmentEvent } from '@segment/actions-core'
 import { createDestination } from '../src'
 import type { Settings } from '../src/generated-types'
 import { parseSettings } from '../src/settings'
+import { HostCheck } from '../src/hosts'
+import type { HostLookup } from '../src/addresses'
 import { buildPostback } from '../src/trackConversion/postback'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion/deliver'
 import type { Payload } from '../src/trackConversion/generated-types'
@@ -133,7 +135,10 @@ async function main(): Promise<void> {
   row('builder', builder)
 
   // 2. The framework floor, and trackConversion's own work on top of it (everything but the HTTP call).
-  const real = createDestination()
+  // DNS answered in process with a public address: the host check and its cache are measured, not the network.
+  const publicLookup: HostLookup = () => Promise.resolve(['93.184.215.14'])
+  const hostCheck = new HostCheck({ lookup: publicLookup })
+  const real = createDestination({ lookup: publicLookup })
   const fields = real.actions.trackConversion.fields
   const floorDefinition: DestinationDefinition<Settings> = {
     ...real,
@@ -146,8 +151,10 @@ async function main(): Promise<void> {
         title: 'No-op',
         description: 'Does all but the HTTP call.',
         fields,
-        perform: (_request, { payload, settings }) => {
-          buildPostback(payload as Payload, parseSettings(settings))
+        perform: async (_request, { payload, settings }) => {
+          const parsed = parseSettings(settings)
+          buildPostback(payload as Payload, parsed)
+          await hostCheck.beforePostback(parsed.postbackHost)
         }
       }
     }
@@ -190,7 +197,7 @@ async function main(): Promise<void> {
   // 3-5. Against the loopback server.
   const server = await startServer()
   const origin = `http://127.0.0.1:${server.port}`
-  const loopback = createDestination({ postbackOrigin: origin })
+  const loopback = createDestination({ postbackOrigin: origin, lookup: publicLookup })
   const loopbackDestination = new Destination(loopback)
   const loopbackOptions = subscriptionSettings(loopback, 'trackConversion')
   const SINGLE_EVENTS = 5_000

@@ -3,6 +3,7 @@ import type { RequestClient } from '@segment/actions-core'
 import type { Settings } from './generated-types'
 import { createEverflowApi, REGION_NAMES, regionOf } from './everflow-api'
 import type { ApiAnswer, Region } from './everflow-api'
+import type { HostCheck } from './hosts'
 import { INVALID_SETTINGS, parseSettings } from './settings'
 
 export const EVERFLOW_API_UNAVAILABLE = 'EVERFLOW_API_UNAVAILABLE'
@@ -37,9 +38,11 @@ async function checkKey(request: RequestClient, region: Region, apiKey: string, 
 export async function testAuthentication(
   request: RequestClient,
   settings: Settings,
-  apiOrigin?: string
+  apiOrigin?: string,
+  hostCheck?: HostCheck
 ): Promise<void> {
-  const { networkId } = parseSettings(settings)
+  const { networkId, postbackHost } = parseSettings(settings)
+  await hostCheck?.inSettingsCheck(postbackHost)
   const region = regionOf(settings.apiRegion)
   const apiKey = settings.apiKey ?? ''
   if (apiKey.trim() === '') throw new InvalidAuthenticationError(`API Key is empty. ${MAKE_A_KEY}`)

@@ -5,10 +5,19 @@ import { testAuthentication } from './authentication'
 import { createTrackConversion } from './trackConversion'
 import type { Transport } from './trackConversion/deliver'
 import type { ApiTransport } from './everflow-api'
+import { dnsLookup } from './addresses'
+import { HostCheck } from './hosts'
 
-/** The destination; `transport` is for tests, the benchmark and the toolkit's loopback runs only (see Transport). */
-export function createDestination(transport: Transport & ApiTransport = {}): DestinationDefinition<Settings> {
-  const trackConversion = createTrackConversion(transport)
+/**
+ * The destination. A `transport` other than the default is for tests, the benchmark and the toolkit's loopback
+ * runs only (see Transport); without `lookup` it checks no host in DNS.
+ */
+export function createDestination(
+  transport: Transport & ApiTransport = { lookup: dnsLookup }
+): DestinationDefinition<Settings> {
+  // One cache of DNS answers for the settings check and every postback of this destination.
+  const hostCheck = transport.lookup ? new HostCheck({ lookup: transport.lookup }) : undefined
+  const trackConversion = createTrackConversion(transport, hostCheck)
   return {
     name: 'Everflow (Actions)',
     slug: 'actions-everflow',
@@ -65,7 +74,8 @@ export function createDestination(transport: Transport & ApiTransport = {}): Des
           default: 'us'
         }
       },
-      testAuthentication: (request, { settings }) => testAuthentication(request, settings, transport.apiOrigin)
+      testAuthentication: (request, { settings }) =>
+        testAuthentication(request, settings, transport.apiOrigin, hostCheck)
     },
     presets: [
       {

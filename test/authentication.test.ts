@@ -5,11 +5,10 @@ import {
   IntegrationError,
   InvalidAuthenticationError
 } from '@segment/actions-core'
-import definition from '../src'
 import { EVERFLOW_API_RATE_LIMITED, EVERFLOW_API_UNAVAILABLE, testAuthentication } from '../src/authentication'
 import { INVALID_SETTINGS } from '../src/settings'
 import type { Settings } from '../src/generated-types'
-import { settings, thrown } from './support/helpers'
+import { definition, settings, thrown } from './support/helpers'
 import { expectNoLeak } from './support/hardening'
 
 const testDestination = createTestIntegration(definition)

@@ -1,9 +1,8 @@
 import nock from 'nock'
 import { createTestIntegration, Destination } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
-import definition from '../src'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion/deliver'
-import { orderCompleted, settings, subscriptionTo, TRACKING_ORIGIN } from './support/helpers'
+import { definition, orderCompleted, settings, subscriptionTo, TRACKING_ORIGIN } from './support/helpers'
 
 afterEach(() => nock.cleanAll())
 

@@ -17,6 +17,8 @@ const { createTestIntegration, createTestEvent } = require('@segment/actions-cor
 const destination = require('everflow-actions-destination').default
 
 nock.disableNetConnect()
+// The destination checks the Postback URL host with Node's resolver; here it answers, not real DNS.
+require('dns').promises.lookup = async () => [{ address: '93.184.215.14', family: 4 }]
 
 const settings = {
   apiKey: 'consumer-api-key',

@@ -4,9 +4,9 @@
 import nock from 'nock'
 import { Destination } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
-import definition from '../src'
 import type { Settings } from '../src/generated-types'
 import {
+  definition,
   orderCompleted,
   SECRET_API_KEY,
   SECRET_TOKEN,
@@ -76,5 +76,54 @@ describe('no secret in what a failing event reports', () => {
     const results = await destination.onBatch(events, { ...settings, subscription })
     expect(JSON.stringify(results)).toContain('bad token ***')
     expectNoLeak(results, secrets)
+  })
+})
+
+describe('masking shows what is not a secret as it is', () => {
+  const batchSubscription = subscriptionTo(definition, 'type = "track"')
+
+  it('a one-letter API Key does not mangle a settings message', async () => {
+    const error = await thrown(() =>
+      destination.onEvent(orderCompleted(), {
+        ...settings,
+        apiKey: 'k',
+        postbackUrl: 'http://www.trkexample.com/?nid=123',
+        subscription
+      })
+    )
+    expect(error.message).toMatch(
+      /^Postback URL "http:\/\/www\.trkexample\.com\/" uses http; Everflow postbacks must use https\./
+    )
+  })
+
+  it('a settings message never quotes a secret pasted into the wrong setting, however short', async () => {
+    const error = await thrown(() =>
+      destination.onEvent(orderCompleted(), { ...settings, apiKey: 'k', networkId: 'k', subscription })
+    )
+    expect(error.message).toMatch(/^Network ID: "\*\*\*" is not an Everflow network ID\./)
+  })
+
+  it('a short Verification Token is masked as the verification_token value, nowhere else', async () => {
+    nock(TRACKING_ORIGIN).get('/').query(true).reply(200, 'OK')
+    const [{ multistatus }] = (await destination.onBatch([orderCompleted()], {
+      ...settings,
+      verificationToken: '123',
+      subscription: batchSubscription
+    })) as unknown as Array<{ multistatus: Array<{ sent: string }> }>
+    expect(multistatus[0].sent).toBe(
+      `${TRACKING_ORIGIN}/?nid=123&transaction_id=0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b&amount=76&order_id=123456789` +
+        '&user_ip=23.123.123.123&adv1=adv1test&adv3=adv3test&timestamp=1769860800&verification_token=***'
+    )
+  })
+
+  it('event data that holds a short secret as a word of its own is masked', async () => {
+    const error = await thrown(() =>
+      destination.onEvent(
+        orderCompleted({ context: { referrer: { type: 'everflow', id: '123 x' } } as SegmentEvent['context'] }),
+        { ...settings, verificationToken: '123', subscription }
+      )
+    )
+    expect(error.message).toContain('transaction_id "*** x" contains spaces')
+    expectNoLeak(error, ['123 x'])
   })
 })

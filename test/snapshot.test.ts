@@ -2,8 +2,7 @@
 import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
-import definition from '../src'
-import { orderCompleted, settings, TRACKING_ORIGIN } from './support/helpers'
+import { definition, orderCompleted, settings, TRACKING_ORIGIN } from './support/helpers'
 
 const testDestination = createTestIntegration(definition)
 

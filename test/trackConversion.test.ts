@@ -7,10 +7,10 @@ import {
   PayloadValidationError,
   RetryableError
 } from '@segment/actions-core'
-import definition from '../src'
 import { INVALID_SETTINGS } from '../src/settings'
 import { CONVERSION_REJECTED, POSTBACK_FAILED } from '../src/trackConversion/send'
 import {
+  definition,
   isRetryable,
   ORDER_TIMESTAMP,
   orderCompleted,
@@ -287,6 +287,145 @@ describe('as Segment runs it: Destination.onEvent with a subscription', () => {
     expect(definition.name).toBe('Everflow (Actions)')
     everflowAnswers(200)
     await expect(destination.onEvent(orderCompleted(), { ...settings, subscription })).resolves.toBeDefined()
+  })
+})
+
+describe('inputs as sources and settings files write them', () => {
+  const destination = new Destination(definition)
+  const everyTrack = subscriptionTo(definition, 'type = "track"')
+  const CLICK_ID_HELP = [
+    'context.referrer.id',
+    'context.referrer.type',
+    'EF.getAdvertiserTransactionId()',
+    '_ef_transaction_id URL parameter'
+  ]
+
+  it('takes Event Mapping as an object, ids as digit strings or numbers, in the action', async () => {
+    const seen = everflowAnswers(200)
+    const objectMapping = { 'Order Completed': '0', 'Signed Up': 12 } as unknown as string
+    await send(orderCompleted({ event: 'Signed Up' }), { eventMapping: objectMapping })
+    expect(seen[0]).toEqual([
+      ['nid', '123'],
+      ['transaction_id', TRANSACTION_ID],
+      ['adv_event_id', '12'],
+      ['amount', '76'],
+      ['order_id', '123456789'],
+      ['user_ip', '23.123.123.123'],
+      ['adv1', 'adv1test'],
+      ['adv3', 'adv3test'],
+      ['timestamp', ORDER_TIMESTAMP]
+    ])
+  })
+
+  it('names the event whose id in an Event Mapping object is not an id', async () => {
+    const error = await thrown(() =>
+      send(orderCompleted(), { eventMapping: { 'Order Completed': 'zero' } as unknown as string })
+    )
+    expect(error).toBeInstanceOf(IntegrationError)
+    expect([error.code, error.status]).toEqual([INVALID_SETTINGS, 400])
+    expect(error.message).toContain('Event Mapping gives the event "Order Completed" the ID "zero", which is not')
+  })
+
+  it('meets the framework settings check first when Segment hands it an Event Mapping object', async () => {
+    // Global settings can only be text, numbers or booleans, so core's schema check refuses an object before
+    // the destination sees it; the same object written as JSON text works.
+    const error = await thrown(() =>
+      destination.onEvent(orderCompleted(), {
+        ...settings,
+        eventMapping: { 'Order Completed': 0 },
+        subscription: everyTrack
+      })
+    )
+    expect([error.name, error.status, error.message]).toEqual([
+      'AggregateAjvError',
+      400,
+      'Event Mapping must be a string but it was an object.'
+    ])
+    const seen = everflowAnswers(200)
+    await destination.onEvent(orderCompleted({ event: 'Signed Up' }), {
+      ...settings,
+      eventMapping: '{"Order Completed": "0", "Signed Up": 12}',
+      subscription: everyTrack
+    })
+    expect(seen[0]).toContainEqual(['adv_event_id', '12'])
+  })
+
+  it.each([
+    ['76,50', '76.5'],
+    ['0,99', '0.99'],
+    ['1.299,00', '1299'],
+    ['1,299.00', '1299']
+  ])('sends the store-written amount %j as %s', async (total, amount) => {
+    const seen = everflowAnswers(200)
+    await destination.onEvent(orderCompleted({ properties: { total, orderId: 'o-1' } }), {
+      ...settings,
+      subscription: everyTrack
+    })
+    expect(seen[0]).toEqual([
+      ['nid', '123'],
+      ['transaction_id', TRANSACTION_ID],
+      ['amount', amount],
+      ['order_id', 'o-1'],
+      ['user_ip', '23.123.123.123'],
+      ['timestamp', ORDER_TIMESTAMP]
+    ])
+  })
+
+  it('refuses an amount that could mean two amounts, naming both, without sending', async () => {
+    const error = await thrown(() =>
+      destination.onEvent(orderCompleted({ properties: { total: '1,299' } }), { ...settings, subscription: everyTrack })
+    )
+    expect(error).toBeInstanceOf(PayloadValidationError)
+    expect(error.status).toBe(400)
+    expect(error.message).toBe(
+      'amount "1,299" could mean 1299 (with "," separating thousands) or 1.299 (with "," before the decimals). Send it with a decimal point (1299.00 or 1.299) or as a number.'
+    )
+  })
+
+  it('says where the click ID comes from when an event has no context.referrer', async () => {
+    const error = await thrown(() =>
+      destination.onEvent(orderCompleted({ context: { ip: '23.123.123.123' } }), {
+        ...settings,
+        subscription: everyTrack
+      })
+    )
+    expect(error).toBeInstanceOf(PayloadValidationError)
+    expect(error.status).toBe(400)
+    expect(isRetryable(error)).toBe(false)
+    for (const hint of CLICK_ID_HELP) expect(error.message).toContain(hint)
+  })
+
+  it('says what is missing when context.referrer has an id but no type', async () => {
+    const error = await thrown(() =>
+      destination.onEvent(orderCompleted({ context: { referrer: { id: TRANSACTION_ID } } as never }), {
+        ...settings,
+        subscription: everyTrack
+      })
+    )
+    expect(error).toBeInstanceOf(PayloadValidationError)
+    for (const hint of CLICK_ID_HELP) expect(error.message).toContain(hint)
+  })
+
+  it('says an event has no name', async () => {
+    const error = await thrown(() =>
+      destination.onEvent(orderCompleted({ event: undefined }), { ...settings, subscription: everyTrack })
+    )
+    expect(error).toBeInstanceOf(PayloadValidationError)
+    expect(error.status).toBe(400)
+    expect(error.message).toMatch(/^event_name is missing: the event has no name/)
+  })
+
+  it('gives each event of a batch the same specific message', async () => {
+    const [{ multistatus }] = (await destination.onBatch(
+      [orderCompleted({ context: {} }), orderCompleted({ event: undefined })],
+      { ...settings, subscription: everyTrack }
+    )) as unknown as Array<{ multistatus: Array<{ status: number; errortype: string; errormessage: string }> }>
+    expect(multistatus.map(({ status, errortype }) => [status, errortype])).toEqual([
+      [400, 'PAYLOAD_VALIDATION_FAILED'],
+      [400, 'PAYLOAD_VALIDATION_FAILED']
+    ])
+    for (const hint of CLICK_ID_HELP) expect(multistatus[0].errormessage).toContain(hint)
+    expect(multistatus[1].errormessage).toMatch(/^event_name is missing: the event has no name/)
   })
 })
 

@@ -3,7 +3,8 @@ import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
 import type { ParsedSettings } from '../settings'
 import type { Payload } from './generated-types'
 import { buildPostback } from './postback'
-import { redact, redactError } from '../secrets'
+import type { HostCheck } from '../hosts'
+import { redactUrl, redactError } from '../secrets'
 import { isRetryableStatus, sendPostback } from './send'
 import type { Transport } from './send'
 
@@ -22,12 +23,14 @@ export async function deliverConversion(
   payload: Payload,
   settings: ParsedSettings,
   secrets: string[],
-  transport: Transport = {}
+  transport: Transport = {},
+  hostCheck?: HostCheck
 ): Promise<{ sent: string; response: ModifiedResponse }> {
   try {
     const postback = buildPostback(payload, settings)
+    await hostCheck?.beforePostback(settings.postbackHost)
     const response = await sendPostback(request, postback, transport)
-    return { sent: redact(postback.url, secrets), response }
+    return { sent: redactUrl(postback.url, secrets), response }
   } catch (error) {
     // Messages quote event data, which can hold a secret by mistake; none is ever echoed.
     throw redactError(error, secrets)

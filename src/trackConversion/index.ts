@@ -8,9 +8,13 @@ import type { Payload } from './generated-types'
 import { fields } from './fields'
 import { deliverConversion, errorResponse, forEachBounded, MAX_POSTBACKS_IN_FLIGHT } from './deliver'
 import type { Transport } from './deliver'
+import type { HostCheck } from '../hosts'
 
-/** The action; `transport` is for tests and the benchmark only (see Transport). */
-export function createTrackConversion(transport: Transport = {}): ActionDefinition<Settings, Payload> {
+/** The action; `transport` is for tests and the benchmark only (see Transport), hostCheck guards the Postback URL host. */
+export function createTrackConversion(
+  transport: Transport = {},
+  hostCheck?: HostCheck
+): ActionDefinition<Settings, Payload> {
   return {
     title: 'Track Conversion',
     description:
@@ -23,7 +27,8 @@ export function createTrackConversion(transport: Transport = {}): ActionDefiniti
         payload,
         parseSettings(settings),
         secretsOf(settings),
-        transport
+        transport,
+        hostCheck
       )
       return response
     },
@@ -40,7 +45,7 @@ export function createTrackConversion(transport: Transport = {}): ActionDefiniti
       const secrets = secretsOf(settings)
       await forEachBounded(payloads, MAX_POSTBACKS_IN_FLIGHT, async (payload, index) => {
         try {
-          const { sent, response } = await deliverConversion(request, payload, parsed, secrets, transport)
+          const { sent, response } = await deliverConversion(request, payload, parsed, secrets, transport, hostCheck)
           results.setSuccessResponseAtIndex(index, { status: response.status, sent, body: response.content ?? '' })
         } catch (error) {
           results.setErrorResponseAtIndex(index, errorResponse(error))

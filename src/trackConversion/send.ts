@@ -1,5 +1,6 @@
 import { IntegrationError, RetryableError } from '@segment/actions-core'
 import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
+import type { HostLookup } from '../addresses'
 import type { Postback } from './postback'
 
 export const CONVERSION_REJECTED = 'EVERFLOW_CONVERSION_REJECTED'
@@ -83,14 +84,18 @@ export function checkPostbackResponse(response: ModifiedResponse, postback: Post
 }
 
 /**
- * Where postbacks really go. Production leaves it empty: the Postback URL setting decides, and it only
- * allows https public hosts. Tests and the benchmark set `postbackOrigin` to aim the very same code at a
- * server on 127.0.0.1 (and to shorten the timeout); no setting can reach this.
+ * Where postbacks really go. Production uses `{ lookup: dnsLookup }` (createDestination's default): the Postback
+ * URL setting decides, it only allows https public hosts, and the host is refused when it resolves to a private
+ * address. Tests and the benchmark pass their own transport: `postbackOrigin` aims the very same code at a server
+ * on 127.0.0.1 (and `timeout` shortens the wait), `lookup` answers for DNS; no setting can reach this. A transport
+ * without `lookup` looks up nothing.
  */
 export interface Transport {
   postbackOrigin?: string
   /** Request timeout in milliseconds; the framework's default (10 s) when unset. */
   timeout?: number
+  /** Resolves the Postback URL host for the private-address check. */
+  lookup?: HostLookup
 }
 
 /** Sends one postback through the framework's request client and checks Everflow's answer. */

@@ -1,6 +1,8 @@
 import { createTestEvent, defaultValues, RetryableError } from '@segment/actions-core'
 import type { DestinationDefinition, SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../../src/generated-types'
+import { createDestination } from '../../src'
+import type { HostLookup } from '../../src/addresses'
 
 export const TRANSACTION_ID = '0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b'
 export const TRACKING_ORIGIN = 'https://www.trkexample.com'
@@ -10,6 +12,13 @@ export const settings: Settings = {
   eventMapping: 'Order Completed=0\nSigned Up=12',
   postbackUrl: `${TRACKING_ORIGIN}/?nid=123&transaction_id={transaction_id}`
 }
+
+/** A public address, what the tests' resolver answers for every host, so that no test touches real DNS. */
+export const PUBLIC_ADDRESS = '93.184.215.14'
+export const publicLookup: HostLookup = () => Promise.resolve([PUBLIC_ADDRESS])
+
+/** The destination as Segment runs it, with DNS answered by publicLookup. */
+export const definition = createDestination({ lookup: publicLookup })
 
 /** Settings with both secrets set, for tests that prove neither leaks. */
 export const SECRET_API_KEY = 'key-SECRET-7f3a'
