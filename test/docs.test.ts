@@ -23,6 +23,14 @@ describe('docs/everflow-actions.md', () => {
     expect(page).toContain('## Migrating from the classic Everflow destination')
   })
 
+  it('says in the migration section that Engage audiences and computed traits (identify calls) are not sent, and what to do', () => {
+    const section = page.slice(page.indexOf('### What the classic destination took and this one does not'))
+    expect(section).toContain('Engage sends **audiences and\ncomputed traits**')
+    expect(section).toContain('Everflow has no user-profile API')
+    expect(section).toContain('as **track events**')
+    expect(section).toContain('`type = "track" and event = "Audience Entered"`')
+  })
+
   it('render replaces a stale generated block and keeps the hand-written text', () => {
     const stale = 'intro\n<!-- generated: fields -->\nold table\n<!-- end generated: fields -->\noutro\n'
     const fresh = render(stale, { fields: generatedParts().fields })
