@@ -122,6 +122,11 @@ export function readSettings(io: Io, file: string | undefined): Settings {
     if (io.env[variable] !== undefined) settings[key] = io.env[variable]
   }
   if (typeof settings.apiRegion === 'string') settings.apiRegion = settings.apiRegion.trim().toLowerCase()
+  // A settings file may hold Event Mapping as an object (the classic destination's map); Segment's form holds
+  // text, so it goes in as the same mapping written as JSON.
+  if (settings.eventMapping !== null && typeof settings.eventMapping === 'object') {
+    settings.eventMapping = JSON.stringify(settings.eventMapping)
+  }
   return settings as unknown as Settings
 }
 

@@ -5,7 +5,7 @@ import path from 'path'
 import { parseArgs } from 'util'
 import type { Settings } from '../generated-types'
 import { parseSettings } from '../settings'
-import { redact, secretsOf } from '../secrets'
+import { redact, redactUrl, secretsOf } from '../secrets'
 import { isRetryable } from '../trackConversion/deliver'
 import type { Payload } from '../trackConversion/generated-types'
 import {
@@ -91,7 +91,7 @@ export async function runEvent(
       outcome: context.send ? 'sent' : 'dry-run',
       transactionId: payload?.transaction_id,
       payload,
-      url: seen.url && redact(seen.url, context.secrets),
+      url: seen.url && redactUrl(seen.url, context.secrets),
       // A dry run received no answer, so it shows no status.
       ...(context.send && status !== undefined ? { status } : {})
     }
@@ -101,7 +101,7 @@ export async function runEvent(
       ...base,
       outcome: isRetryable(error) ? 'retryable' : 'rejected',
       payload: seen.payload,
-      url: seen.url && redact(seen.url, context.secrets),
+      url: seen.url && redactUrl(seen.url, context.secrets),
       error: redact((error as Error).message, context.secrets)
     }
   } finally {

@@ -20,6 +20,28 @@ describe('preview', () => {
     expect(run.stderr).toBe('summary: would send 1, not subscribed 0, rejected 0, retryable 0\n')
   })
 
+  it('masks a short Verification Token as the verification_token value only, not inside nid, order_id or user_ip', async () => {
+    const run = await toolkit([], { env: { EVERFLOW_VERIFICATION_TOKEN: '123' } })
+    expect(run.stdout).toContain(`would send (dry run; --send sends it): GET ${EXAMPLE_URL}\n`)
+  })
+
+  it('takes Event Mapping as an object in the settings file, ids as digit strings or numbers', async () => {
+    const settings = file(
+      'object-mapping.json',
+      JSON.stringify({
+        apiKey: 'object-mapping-key',
+        eventMapping: { 'Order Completed': '0', 'Signed Up': 12 },
+        postbackUrl: 'https://www.trkexample.com/?nid=123'
+      })
+    )
+    const signedUp = file('signed-up.json', event('0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b', { event: 'Signed Up' }))
+    const run = await toolkit(['--settings', settings, '--event', signedUp, ...ALL_TRACK])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(
+      'GET https://www.trkexample.com/?nid=123&transaction_id=0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b&adv_event_id=12&amount=10&timestamp=1769860800\n'
+    )
+  })
+
   it('a dry run in JSON has no HTTP status, and no payload unless --details', async () => {
     const [plain] = jsonLines((await toolkit(['--json'])).stdout)
     expect(plain).toEqual({
