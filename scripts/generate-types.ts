@@ -1,27 +1,38 @@
 // Writes generated-types.ts for the settings and for each action from their field definitions.
 // `--check` writes nothing and fails when a file is stale, so `npm test` catches a forgotten `npm run types`.
+// The output is byte for byte what segmentio/action-destinations' `yarn types` writes (same banner, same schema
+// clean-up, same prettier style), so one generated file serves this project and the monorepo, whose CI fails on
+// any difference: a setting with `choices` is typed as plain `string` there, and so here.
 import { readFileSync, writeFileSync, existsSync } from 'fs'
 import path from 'path'
 import { compile } from 'json-schema-to-typescript'
+import type { JSONSchema4 } from 'json-schema'
+import type { Options as PrettierOptions } from 'prettier'
 import { fieldsToJsonSchema } from '@segment/actions-core'
 import type { InputField, GlobalSetting } from '@segment/actions-core'
 import destination from '../src'
 
-const BANNER = '// Generated file. DO NOT MODIFY IT BY HAND. Run `npm run types` to regenerate.'
+const BANNER = '// Generated file. DO NOT MODIFY IT BY HAND.'
+const PRETTIER = JSON.parse(readFileSync(path.join(__dirname, '..', '.prettierrc.json'), 'utf8')) as PrettierOptions
 
-async function render(fields: Record<string, InputField | GlobalSetting>, name: string): Promise<string> {
-  const schema = fieldsToJsonSchema(fields, { tsType: true })
-  for (const property of Object.values(schema.properties ?? {})) {
-    // Without a title each field becomes a documented property, not a separately named type.
-    delete property.title
-    if (property.type === 'object' && property.properties === undefined) property.additionalProperties = true
+/** Titles would become separately named types, enums unions; the monorepo's generator drops both, at every level. */
+function withoutTitlesAndEnums(schema: JSONSchema4): JSONSchema4 {
+  const rest = { ...schema }
+  delete rest.title
+  delete rest.enum
+  if (rest.type === 'object' && rest.properties) {
+    rest.properties = Object.fromEntries(
+      Object.entries(rest.properties).map(([key, property]) => [key, withoutTitlesAndEnums(property)])
+    )
+  } else if (rest.type === 'array' && rest.items && !Array.isArray(rest.items)) {
+    rest.items = withoutTitlesAndEnums(rest.items)
   }
-  const body = await compile(schema, name, {
-    bannerComment: '',
-    additionalProperties: false,
-    style: { semi: false, singleQuote: true, printWidth: 120 }
-  })
-  return `${BANNER}\n\n${body.trim()}\n`
+  return rest
+}
+
+function render(fields: Record<string, InputField | GlobalSetting>, name: string): Promise<string> {
+  const schema = withoutTitlesAndEnums(fieldsToJsonSchema(fields, { tsType: true }))
+  return compile(schema, name, { bannerComment: BANNER, style: PRETTIER })
 }
 
 async function main(): Promise<void> {

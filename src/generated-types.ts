@@ -1,4 +1,4 @@
-// Generated file. DO NOT MODIFY IT BY HAND. Run `npm run types` to regenerate.
+// Generated file. DO NOT MODIFY IT BY HAND.
 
 export interface Settings {
   /**
@@ -24,5 +24,5 @@ export interface Settings {
   /**
    * Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used to check the API key.
    */
-  apiRegion?: 'us' | 'eu'
+  apiRegion?: string
 }

@@ -1,4 +1,4 @@
-// Generated file. DO NOT MODIFY IT BY HAND. Run `npm run types` to regenerate.
+// Generated file. DO NOT MODIFY IT BY HAND.
 
 export interface Payload {
   /**
