@@ -6,6 +6,7 @@ import { defaultValues } from '@segment/actions-core'
 import type { GlobalSetting, InputField } from '@segment/actions-core'
 import destination from '../src'
 import { CHECKED_BY_THE_ACTION } from '../src/trackConversion/fields'
+import { POSTBACK_PARAMETERS, RESERVED_PARAMETERS } from '../src/trackConversion/postback'
 
 const PAGE = path.join(__dirname, '..', 'docs', 'everflow-actions.md')
 
@@ -53,6 +54,19 @@ function fieldsTable(fields: Record<string, InputField>): string {
   ].join('\n')
 }
 
+/** The postback's query, parameter by parameter in the order sent, from the builder's own table. */
+function parametersTable(fields: Record<string, InputField>): string {
+  const rows = POSTBACK_PARAMETERS.map(({ parameter, field, sentAs }) => {
+    const from = field === undefined ? 'settings' : `\`${field}\` (${describeMapping(fields[field]?.default)})`
+    return `| ${parameter === undefined ? 'not sent' : `\`${parameter}\``} | ${from} | ${cell(sentAs)} |`
+  })
+  const reserved = [...RESERVED_PARAMETERS].map((name) => `\`${name}\``).join(', ')
+  rows.push(
+    `| each name of \`custom_parameters\` | \`custom_parameters\` (none) | extra query parameters, after the ones above; letters, digits and underscores, and none of ${reserved} |`
+  )
+  return ['| Parameter | From (default mapping) | Sent as |', '|---|---|---|', ...rows].join('\n')
+}
+
 function presetsTable(): string {
   const rows = (destination.presets ?? []).map((preset) => {
     const subscribe = 'subscribe' in preset ? `\`${preset.subscribe}\`` : ''
@@ -74,6 +88,7 @@ export function generatedParts(): Record<string, string> {
     settings: settingsTable(destination.authentication?.fields ?? {}),
     action: `**${action.title}** (\`trackConversion\`): ${action.description}\n\nDefault subscription: \`${action.defaultSubscription}\``,
     fields: fieldsTable(action.fields),
+    parameters: parametersTable(action.fields),
     presets: presetsTable()
   }
 }

@@ -42,6 +42,34 @@ describe('docs/everflow-actions.md', () => {
     expect(fresh.endsWith('outro\n')).toBe(true)
   })
 
+  it('lists the postback parameters in the order the builder sends them, with where each comes from', () => {
+    const rows = generatedParts()
+      .parameters.split('\n')
+      .slice(2)
+      .map((row) => row.split(' | ').slice(0, 2).join(' | '))
+    expect(rows).toEqual([
+      '| `nid` | settings',
+      '| `transaction_id` | `transaction_id` (`context.referrer.id`)',
+      '| not sent | `referrer_type` (`context.referrer.type`)',
+      '| `adv_event_id` | `event_name` (`event`)',
+      '| `amount` | `amount` (`properties.total`, else `properties.revenue`)',
+      '| `order_id` | `order_id` (`properties.orderId`, else `properties.order_id`)',
+      '| `user_ip` | `user_ip` (`context.ip`)',
+      '| `adv1` | `adv1` (`properties.adv1`)',
+      '| `adv2` | `adv2` (`properties.adv2`)',
+      '| `adv3` | `adv3` (`properties.adv3`)',
+      '| `adv4` | `adv4` (`properties.adv4`)',
+      '| `adv5` | `adv5` (`properties.adv5`)',
+      '| `coupon_code` | `coupon_code` (`properties.coupon`)',
+      '| `email` | `email` (`context.traits.email`, else `properties.email`)',
+      '| `currency` | `currency` (`properties.currency`)',
+      '| `timestamp` | `timestamp` (`timestamp`)',
+      '| `verification_token` | settings',
+      '| each name of `custom_parameters` | `custom_parameters` (none)'
+    ])
+    expect(page).toContain('| `verification_token`')
+  })
+
   it('render refuses a page without the block', () => {
     expect(() => render('no markers here', { fields: 'x' })).toThrow('has no <!-- generated: fields -->')
   })
