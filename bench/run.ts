@@ -10,7 +10,7 @@ import { parseSettings } from '../src/settings'
 import { HostCheck } from '../src/hosts'
 import type { HostLookup } from '../src/addresses'
 import { buildPostback } from '../src/trackConversion/postback'
-import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion/deliver'
+import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion'
 import type { Payload } from '../src/trackConversion/generated-types'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)

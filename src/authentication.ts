@@ -4,10 +4,8 @@ import type { Settings } from './generated-types'
 import { createEverflowApi, REGION_NAMES, regionOf } from './everflow-api'
 import type { ApiAnswer, Region } from './everflow-api'
 import type { HostCheck } from './hosts'
-import { INVALID_SETTINGS, parseSettings } from './settings'
-
-export const EVERFLOW_API_UNAVAILABLE = 'EVERFLOW_API_UNAVAILABLE'
-export const EVERFLOW_API_RATE_LIMITED = 'EVERFLOW_API_RATE_LIMITED'
+import { EVERFLOW_API_RATE_LIMITED, EVERFLOW_API_UNAVAILABLE, settingsError } from './errors'
+import { parseSettings } from './settings'
 
 const MAKE_A_KEY = 'Create a network API key in Everflow under Control Center > Security and paste it into API Key.'
 
@@ -51,11 +49,9 @@ export async function testAuthentication(
   switch (check.kind) {
     case 'network':
       if (check.networkId !== undefined && check.networkId !== networkId) {
-        throw new IntegrationError(
+        throw settingsError(
           `API Key belongs to Everflow network ${check.networkId}, but the Postback URL (or Network ID) is for network ${networkId}. ` +
-            'Use the API key and the Global Postback URL of the same Everflow network.',
-          INVALID_SETTINGS,
-          400
+            'Use the API key and the Global Postback URL of the same Everflow network.'
         )
       }
       return
@@ -66,11 +62,9 @@ export async function testAuthentication(
       const other: Region = region === 'us' ? 'eu' : 'us'
       const elsewhere = await checkKey(request, other, apiKey.trim(), apiOrigin)
       if (elsewhere.kind === 'network' || elsewhere.kind === 'advertiser') {
-        throw new IntegrationError(
+        throw settingsError(
           `API Key is not known on Everflow's ${REGION_NAMES[region]} API but works on the ${REGION_NAMES[other]} API: ` +
-            `set API Region to ${REGION_NAMES[other]}.`,
-          INVALID_SETTINGS,
-          400
+            `set API Region to ${REGION_NAMES[other]}.`
         )
       }
       throw new InvalidAuthenticationError(

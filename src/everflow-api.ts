@@ -1,6 +1,7 @@
 // The small client for Everflow's Network API, shared by the settings check and the toolkit's lookups: the host by
 // region, the key in its header only, what an answer means, and politeness (request spacing, backoff on 429).
 import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
+import { failureReason } from './errors'
 
 export const API_HOSTS = {
   us: 'https://api.eflow.team/v1',
@@ -106,10 +107,7 @@ export function createEverflowApi(options: ApiClientOptions) {
       return classify(response)
     } catch (error) {
       // The error text may quote the request; only its code is kept.
-      return {
-        kind: 'unreachable',
-        reason: (error as { code?: string }).code ?? (error as Error).name ?? 'network error'
-      }
+      return { kind: 'unreachable', reason: failureReason(error, 'network error') }
     }
   }
 

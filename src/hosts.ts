@@ -1,7 +1,7 @@
 import { IntegrationError, RetryableError } from '@segment/actions-core'
 import { isPrivateAddress } from './addresses'
 import type { HostLookup } from './addresses'
-import { INVALID_SETTINGS } from './settings'
+import { failureReason, POSTBACK_HOST_LOOKUP_FAILED, settingsError } from './errors'
 
 /** Where the answers of a HostCheck come from, and how long they are kept. */
 export interface HostCheckOptions {
@@ -74,11 +74,10 @@ export class HostCheck {
       privateAddress = await this.privateAddressOf(host)
     } catch (error) {
       throw new RetryableError(
-        `Could not look up the Postback URL host ${host} (${codeOf(error)}); the postback was not sent. Segment will retry.`
+        `Could not look up the Postback URL host ${host} (${failureReason(error, 'lookup failed')}); the postback was not sent. Segment will retry.`
       )
     }
-    if (privateAddress !== undefined)
-      throw new IntegrationError(privateHostMessage(host, privateAddress), INVALID_SETTINGS, 400)
+    if (privateAddress !== undefined) throw settingsError(privateHostMessage(host, privateAddress))
   }
 
   /** In the settings check: a host that does not resolve, or resolves to a private address, is a settings error. */
@@ -87,25 +86,18 @@ export class HostCheck {
     try {
       privateAddress = await this.privateAddressOf(host)
     } catch (error) {
-      const code = codeOf(error)
+      const code = failureReason(error, 'lookup failed')
       if (code === 'ENOTFOUND' || code === 'ENODATA') {
-        throw new IntegrationError(
-          `Postback URL host ${host} does not exist in DNS (${code}). Check the tracking domain in Everflow (Control Center > Configuration > Global Postback).`,
-          INVALID_SETTINGS,
-          400
+        throw settingsError(
+          `Postback URL host ${host} does not exist in DNS (${code}). Check the tracking domain in Everflow (Control Center > Configuration > Global Postback).`
         )
       }
       throw new IntegrationError(
         `Postback URL host ${host} could not be looked up (${code}); this says nothing about the settings. Try saving them again in a few minutes.`,
-        'POSTBACK_HOST_LOOKUP_FAILED',
+        POSTBACK_HOST_LOOKUP_FAILED,
         503
       )
     }
-    if (privateAddress !== undefined)
-      throw new IntegrationError(privateHostMessage(host, privateAddress), INVALID_SETTINGS, 400)
+    if (privateAddress !== undefined) throw settingsError(privateHostMessage(host, privateAddress))
   }
-}
-
-function codeOf(error: unknown): string {
-  return (error as { code?: string }).code ?? (error as Error).name ?? 'lookup failed'
 }

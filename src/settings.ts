@@ -1,10 +1,7 @@
-import { IntegrationError } from '@segment/actions-core'
 import type { Settings } from './generated-types'
 import { isPrivateAddress } from './addresses'
+import { settingsError } from './errors'
 import { redact, secretsOf } from './secrets'
-
-/** Code of every error that means "a setting is wrong": the user fixes it in the settings form. */
-export const INVALID_SETTINGS = 'INVALID_SETTINGS'
 
 /** Settings as the postback needs them, after parsing and validation. */
 export interface ParsedSettings {
@@ -15,10 +12,6 @@ export interface ParsedSettings {
   networkId: string
   eventIds: ReadonlyMap<string, number>
   verificationToken?: string
-}
-
-function settingsError(message: string): IntegrationError {
-  return new IntegrationError(message, INVALID_SETTINGS, 400)
 }
 
 const POSTBACK_URL_HELP =

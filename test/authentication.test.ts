@@ -5,8 +5,8 @@ import {
   IntegrationError,
   InvalidAuthenticationError
 } from '@segment/actions-core'
-import { EVERFLOW_API_RATE_LIMITED, EVERFLOW_API_UNAVAILABLE, testAuthentication } from '../src/authentication'
-import { INVALID_SETTINGS } from '../src/settings'
+import { testAuthentication } from '../src/authentication'
+import { EVERFLOW_API_RATE_LIMITED, EVERFLOW_API_UNAVAILABLE, INVALID_SETTINGS } from '../src/errors'
 import type { Settings } from '../src/generated-types'
 import { definition, settings, thrown } from './support/helpers'
 import { expectNoLeak } from './support/hardening'

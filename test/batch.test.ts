@@ -1,7 +1,7 @@
 import nock from 'nock'
 import { createTestIntegration, Destination } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
-import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion/deliver'
+import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion'
 import { definition, orderCompleted, settings, subscriptionTo, TRACKING_ORIGIN } from './support/helpers'
 
 afterEach(() => nock.cleanAll())

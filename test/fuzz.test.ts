@@ -3,7 +3,8 @@
 // values, or throws PayloadValidationError; settings parse to a safe result or a settings IntegrationError.
 import fc from 'fast-check'
 import { IntegrationError, PayloadValidationError } from '@segment/actions-core'
-import { INVALID_SETTINGS, parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
+import { INVALID_SETTINGS } from '../src/errors'
+import { parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
 import { buildPostback, RESERVED_PARAMETERS } from '../src/trackConversion/postback'
 import type { Payload } from '../src/trackConversion/generated-types'
 import { tally } from './support/hardening'

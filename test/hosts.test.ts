@@ -8,7 +8,7 @@ import productionDefinition, { createDestination } from '../src'
 import { isPrivateAddress } from '../src/addresses'
 import type { HostLookup } from '../src/addresses'
 import { HostCheck } from '../src/hosts'
-import { INVALID_SETTINGS } from '../src/settings'
+import { INVALID_SETTINGS } from '../src/errors'
 import { orderCompleted, PUBLIC_ADDRESS, settings, subscriptionTo, thrown, TRACKING_ORIGIN } from './support/helpers'
 import { tally } from './support/hardening'
 

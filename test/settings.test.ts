@@ -1,5 +1,6 @@
 import { IntegrationError } from '@segment/actions-core'
-import { INVALID_SETTINGS, parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
+import { INVALID_SETTINGS } from '../src/errors'
+import { parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
 import { settings, thrown } from './support/helpers'
 
 async function settingsError(fn: () => unknown): Promise<Error & { status?: number; code?: string }> {

@@ -2,7 +2,8 @@
 // tracking domains that must. Refused URLs are also driven through the destination: no request is made.
 import nock from 'nock'
 import { createTestIntegration, IntegrationError } from '@segment/actions-core'
-import { INVALID_SETTINGS, parsePostbackUrl } from '../src/settings'
+import { INVALID_SETTINGS } from '../src/errors'
+import { parsePostbackUrl } from '../src/settings'
 import { definition, orderCompleted, settings, thrown } from './support/helpers'
 import { tally } from './support/hardening'
 

@@ -7,8 +7,7 @@ import {
   PayloadValidationError,
   RetryableError
 } from '@segment/actions-core'
-import { INVALID_SETTINGS } from '../src/settings'
-import { CONVERSION_REJECTED, POSTBACK_FAILED } from '../src/trackConversion/send'
+import { CONVERSION_REJECTED, INVALID_SETTINGS, POSTBACK_FAILED } from '../src/errors'
 import {
   definition,
   isRetryable,

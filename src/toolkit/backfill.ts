@@ -8,7 +8,8 @@ import { Destination } from '@segment/actions-core'
 import { createPacer } from '../everflow-api'
 import { parseSettings } from '../settings'
 import { secretsOf } from '../secrets'
-import { forEachBounded, MAX_POSTBACKS_IN_FLIGHT } from '../trackConversion/deliver'
+import { forEachBounded } from '../pool'
+import { MAX_POSTBACKS_IN_FLIGHT } from '../trackConversion'
 import {
   destinationFor,
   EXIT,

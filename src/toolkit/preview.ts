@@ -6,7 +6,7 @@ import { parseArgs } from 'util'
 import type { Settings } from '../generated-types'
 import { parseSettings } from '../settings'
 import { redact, redactUrl, secretsOf } from '../secrets'
-import { isRetryable } from '../trackConversion/deliver'
+import { isRetryable } from '../errors'
 import type { Payload } from '../trackConversion/generated-types'
 import {
   asTrack,

@@ -1,87 +1,14 @@
+// One conversion's path, start to end (the single code path of perform and performBatch), and its request.
 import { IntegrationError, RetryableError } from '@segment/actions-core'
 import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
 import type { HostLookup } from '../addresses'
+import { CONVERSION_REJECTED, failureReason, isRetryableStatus, POSTBACK_FAILED } from '../errors'
+import type { HostCheck } from '../hosts'
+import { redactError, redactUrl } from '../secrets'
+import type { ParsedSettings } from '../settings'
+import type { Payload } from './generated-types'
+import { buildPostback } from './postback'
 import type { Postback } from './postback'
-
-export const CONVERSION_REJECTED = 'EVERFLOW_CONVERSION_REJECTED'
-export const POSTBACK_FAILED = 'EVERFLOW_POSTBACK_FAILED'
-
-const CONVERSION_REPORT =
-  "Look up the transaction ID in Everflow's Advertiser Postback report or Conversion Report (Reporting); they show why a conversion was rejected."
-
-/** The statuses Segment retries: timeouts, locks, rate limits and server errors. */
-export function isRetryableStatus(status: number): boolean {
-  return status >= 500 || status === 408 || status === 423 || status === 429
-}
-
-/** The `error` field of a JSON body, which is how Everflow words a refusal. */
-function jsonError(content: string): string | undefined {
-  // A failed JSON.parse throws, which is costly on every plain-text success; only objects can hold "error".
-  if (!content.trimStart().startsWith('{')) return undefined
-  try {
-    const body = JSON.parse(content) as { error?: unknown } | null
-    if (!body || typeof body !== 'object' || !body.error) return undefined
-    return typeof body.error === 'string' ? body.error : JSON.stringify(body.error)
-  } catch {
-    return undefined
-  }
-}
-
-function errorText(response: ModifiedResponse): string {
-  const content = (response.content ?? '').trim()
-  const detail = jsonError(content) ?? content
-  return detail === '' ? '' : `: ${detail.replace(/\s+/g, ' ').slice(0, 300)}`
-}
-
-/** Everflow's answer to a postback, as Segment should treat it: returns on success, throws otherwise. */
-export function checkPostbackResponse(response: ModifiedResponse, postback: Postback): void {
-  const { status } = response
-  const what = `the conversion for transaction_id ${postback.transactionId}`
-  if (status === 204) {
-    throw new IntegrationError(
-      `Everflow answered 204 No Content: it did not record ${what}. ${CONVERSION_REPORT}`,
-      CONVERSION_REJECTED,
-      400
-    )
-  }
-  if (status >= 200 && status < 300) {
-    // A tracking domain answers a postback with a tiny body; a web page means the Postback URL is a website's.
-    if (response.headers.get('content-type')?.includes('text/html')) {
-      throw new IntegrationError(
-        `Everflow's tracking domain answered ${status} with a web page for ${what}, which is not a postback answer: ` +
-          'the Postback URL probably points at a website, not at your Everflow tracking domain. Check the Postback URL setting.',
-        POSTBACK_FAILED,
-        400
-      )
-    }
-    // Some refusals come with 200; one whose body says "error" must not count as a success.
-    if (jsonError(response.content ?? '') !== undefined) {
-      throw new IntegrationError(
-        `Everflow refused ${what}${errorText(response)}. ${CONVERSION_REPORT}`,
-        CONVERSION_REJECTED,
-        400
-      )
-    }
-    return
-  }
-  if (status >= 300 && status < 400) {
-    const location = response.headers.get('location') ?? 'nowhere'
-    throw new IntegrationError(
-      `Everflow answered ${status} with a redirect to ${location} for ${what}; postbacks are not sent on to other addresses. Check the Postback URL setting against the Global Postback URL in Everflow.`,
-      POSTBACK_FAILED,
-      400
-    )
-  }
-  const message = `Everflow answered ${status} ${response.statusText} for ${what}${errorText(response)}`
-  if (isRetryableStatus(status)) {
-    throw new RetryableError(`${message}. Segment will retry.`, status as RetryableError['status'])
-  }
-  throw new IntegrationError(
-    `${message}. Check the Postback URL and Verification Token settings.`,
-    POSTBACK_FAILED,
-    status
-  )
-}
 
 /**
  * Where postbacks really go. Production uses `{ lookup: dnsLookup }` (createDestination's default): the Postback
@@ -96,6 +23,26 @@ export interface Transport {
   timeout?: number
   /** Resolves the Postback URL host for the private-address check. */
   lookup?: HostLookup
+}
+
+/** One conversion: build its postback, check the host, send it. Returns the postback as it may be shown. */
+export async function sendConversion(
+  request: RequestClient,
+  payload: Payload,
+  settings: ParsedSettings,
+  secrets: string[],
+  transport: Transport = {},
+  hostCheck?: HostCheck
+): Promise<{ sent: string; response: ModifiedResponse }> {
+  try {
+    const postback = buildPostback(payload, settings)
+    await hostCheck?.beforePostback(settings.postbackHost)
+    const response = await sendPostback(request, postback, transport)
+    return { sent: redactUrl(postback.url, secrets), response }
+  } catch (error) {
+    // Messages quote event data, which can hold a secret by mistake; none is ever echoed.
+    throw redactError(error, secrets)
+  }
 }
 
 /** Sends one postback through the framework's request client and checks Everflow's answer. */
@@ -127,13 +74,84 @@ export async function sendPostback(
     })
   } catch (error) {
     // Timeouts, refused or reset connections: transient, so retryable. (node-fetch 2 notices a connection cut
-    // in the middle of a body only when the timeout ends.) The error text can contain the URL, so only its code
-    // is kept.
-    const code = (error as { code?: string; name?: string }).code ?? (error as Error).name ?? 'network error'
+    // in the middle of a body only when the timeout ends.)
     throw new RetryableError(
-      `Got no complete answer from Everflow at ${new URL(postback.url).host} (${code}) for the conversion with transaction_id ${postback.transactionId}. Segment will retry.`
+      `Got no complete answer from Everflow at ${new URL(postback.url).host} (${failureReason(error, 'network error')}) for the conversion with transaction_id ${postback.transactionId}. Segment will retry.`
     )
   }
   checkPostbackResponse(response, postback)
   return response
+}
+
+const CONVERSION_REPORT =
+  "Look up the transaction ID in Everflow's Advertiser Postback report or Conversion Report (Reporting); they show why a conversion was rejected."
+
+/** Everflow's answer to a postback, as Segment should treat it: returns on success, throws otherwise. */
+export function checkPostbackResponse(response: ModifiedResponse, postback: Postback): void {
+  const { status } = response
+  const what = `the conversion for transaction_id ${postback.transactionId}`
+  if (status === 204) {
+    throw new IntegrationError(
+      `Everflow answered 204 No Content: it did not record ${what}. ${CONVERSION_REPORT}`,
+      CONVERSION_REJECTED,
+      400
+    )
+  }
+  if (status >= 200 && status < 300) {
+    // A tracking domain answers a postback with a tiny body; a web page means the Postback URL is a website's.
+    if (response.headers.get('content-type')?.includes('text/html')) {
+      throw new IntegrationError(
+        `Everflow's tracking domain answered ${status} with a web page for ${what}, which is not a postback answer: ` +
+          'the Postback URL probably points at a website, not at your Everflow tracking domain. Check the Postback URL setting.',
+        POSTBACK_FAILED,
+        400
+      )
+    }
+    // Some refusals come with 200; one whose body says "error" must not count as a success.
+    if (jsonError(response.content ?? '') !== undefined) {
+      throw new IntegrationError(
+        `Everflow refused ${what}${errorDetail(response)}. ${CONVERSION_REPORT}`,
+        CONVERSION_REJECTED,
+        400
+      )
+    }
+    return
+  }
+  if (status >= 300 && status < 400) {
+    const location = response.headers.get('location') ?? 'nowhere'
+    throw new IntegrationError(
+      `Everflow answered ${status} with a redirect to ${location} for ${what}; postbacks are not sent on to other addresses. Check the Postback URL setting against the Global Postback URL in Everflow.`,
+      POSTBACK_FAILED,
+      400
+    )
+  }
+  const message = `Everflow answered ${status} ${response.statusText} for ${what}${errorDetail(response)}`
+  if (isRetryableStatus(status)) {
+    throw new RetryableError(`${message}. Segment will retry.`, status as RetryableError['status'])
+  }
+  throw new IntegrationError(
+    `${message}. Check the Postback URL and Verification Token settings.`,
+    POSTBACK_FAILED,
+    status
+  )
+}
+
+/** The `error` field of a JSON body, which is how Everflow words a refusal. */
+function jsonError(content: string): string | undefined {
+  // A failed JSON.parse throws, which is costly on every plain-text success; only objects can hold "error".
+  if (!content.trimStart().startsWith('{')) return undefined
+  try {
+    const body = JSON.parse(content) as { error?: unknown } | null
+    if (!body || typeof body !== 'object' || !body.error) return undefined
+    return typeof body.error === 'string' ? body.error : JSON.stringify(body.error)
+  } catch {
+    return undefined
+  }
+}
+
+/** What Everflow said, for a message: ": " and the body's error (or the body), on one line and cut at 300 characters. */
+function errorDetail(response: ModifiedResponse): string {
+  const content = (response.content ?? '').trim()
+  const detail = jsonError(content) ?? content
+  return detail === '' ? '' : `: ${detail.replace(/\s+/g, ' ').slice(0, 300)}`
 }

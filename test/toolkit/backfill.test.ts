@@ -1,6 +1,6 @@
 // backfill, in-process, against a tracking-domain stand-in on 127.0.0.1 (the toolkit's test-only origin).
 import { readFileSync } from 'fs'
-import { MAX_POSTBACKS_IN_FLIGHT } from '../../src/trackConversion/deliver'
+import { MAX_POSTBACKS_IN_FLIGHT } from '../../src/trackConversion'
 import { event, file, lines, toolkit, trackingServer } from './support'
 
 type Server = Awaited<ReturnType<typeof trackingServer>>
