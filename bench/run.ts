@@ -12,6 +12,7 @@ import type { HostLookup } from '../src/addresses'
 import { buildPostback } from '../src/trackConversion/postback'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion'
 import type { Payload } from '../src/trackConversion/generated-types'
+import { backfillOverBatch, cliDryOverFramework } from './toolkit'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const settings: Settings = {
@@ -277,6 +278,19 @@ async function main(): Promise<void> {
   rows.push(['peak RSS, first 10,000 batched events', `${(firstPeak / 2 ** 20).toFixed(0)} MB`])
   rows.push(['peak RSS growth over the next 90,000', `${rssGrowthMb.toFixed(1)} MB`])
   rows.push(['live heap growth over the next 90,000 (after GC)', `${heapGrowthMb.toFixed(1)} MB`])
+  // 7. The toolkit (bench/toolkit.ts).
+  const cliDry = await cliDryOverFramework(events, ROUNDS, runFloor)
+  const backfillBatch = await backfillOverBatch(events, ROUNDS, origin, async () => {
+    const started = process.hrtime.bigint()
+    for (let b = 0; b < BATCHES; b++) {
+      batchFailures += failuresOf(
+        drained(loopbackDestination, await loopbackDestination.onBatch(events, loopbackOptions))
+      )
+    }
+    return (BATCHES * 1000) / (Number(process.hrtime.bigint() - started) / 1e9)
+  })
+  rows.push(['toolkit dry run over framework floor (cli_dry/framework)', cliDry.toFixed(2)])
+  rows.push(['toolkit backfill over batches (backfill/batch)', backfillBatch.toFixed(2)])
   server.stop()
 
   if (batchFailures > 0) throw new Error(`${batchFailures} postbacks failed against the loopback server`)
@@ -286,7 +300,8 @@ async function main(): Promise<void> {
   console.log(
     `bench: batch/wire=${(batch / wire[MAX_POSTBACKS_IN_FLIGHT]).toFixed(2)} single32/wire=${(singles[32] / wire[32]).toFixed(2)} ` +
       `action/framework=${actionOverFramework.toFixed(2)} rss_growth_mb=${Math.round(rssGrowthMb)} ` +
-      `batch/client=${(batch / clientFloor).toFixed(2)} client/wire=${(clientFloor / wire[MAX_POSTBACKS_IN_FLIGHT]).toFixed(2)}`
+      `batch/client=${(batch / clientFloor).toFixed(2)} client/wire=${(clientFloor / wire[MAX_POSTBACKS_IN_FLIGHT]).toFixed(2)} ` +
+      `cli_dry/framework=${cliDry.toFixed(2)} backfill/batch=${backfillBatch.toFixed(2)}`
   )
 }
 

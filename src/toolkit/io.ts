@@ -208,7 +208,10 @@ export function observedDestination(
       seen.payload = data.payload
       const result: unknown = action.perform(send ? recordingRequest(request, seen) : dryRunRequest(seen), data)
       return result
-    }
+    },
+    // The batch path too, so that a dry run can never send, whichever path runs.
+    performBatch: (request, data) =>
+      action.performBatch?.(send ? recordingRequest(request, seen) : dryRunRequest(seen), data)
   }
   return new Destination({ ...definition, actions: { trackConversion: observed } })
 }

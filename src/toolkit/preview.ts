@@ -164,6 +164,10 @@ export async function preview(argv: string[], io: Io): Promise<number> {
 
   const results: EventResult[] = []
   for (const input of inputs) {
+    if (io.signal?.aborted) {
+      io.stderr.write(`Ctrl-C: stopped; ${inputs.length - results.length} event(s) not run.\n`)
+      break
+    }
     const result = await runEvent(destination, input, settings, subscription, seen, { send: values.send, secrets })
     results.push(result)
     if (values.json) {
@@ -173,7 +177,8 @@ export async function preview(argv: string[], io: Io): Promise<number> {
     }
   }
   io.stderr.write(`${summaryOf(results, values.send)}\n`)
-  const failed = results.some((r) => r.outcome === 'rejected' || r.outcome === 'retryable')
+  const failed =
+    results.length < inputs.length || results.some((r) => r.outcome === 'rejected' || r.outcome === 'retryable')
   if (values.verify) {
     const sent = results.filter((r) => r.outcome === 'sent' && r.transactionId)
     const problems = await verifySent(

@@ -261,6 +261,10 @@ export function apiFor(io: Io, settings: Settings, rate?: string): EverflowApi {
 async function report(io: Io, api: EverflowApi, ids: string[], json: boolean): Promise<TransactionReport[]> {
   const reports: TransactionReport[] = []
   for (const id of ids) {
+    if (io.signal?.aborted) {
+      io.stderr.write(`Ctrl-C: stopped; ${ids.length - reports.length} transaction(s) not looked up.\n`)
+      break
+    }
     const one = await lookUp(api, id)
     reports.push(one)
     io.stdout.write(`${json ? JSON.stringify(one) : describeReport(one)}\n`)
@@ -355,6 +359,7 @@ export async function verify(argv: string[], io: Io): Promise<number> {
     throw new UsageError('verify needs transaction ids: as arguments, --ids FILE, or --event FILE.')
   }
   const api = apiFor(io, readSettings(io, values.settings), values.rate)
-  const reports = await report(io, api, [...new Set(ids)], values.json)
-  return reports.some((r) => r.problems.length > 0) ? EXIT.someFailed : EXIT.ok
+  const unique = [...new Set(ids)]
+  const reports = await report(io, api, unique, values.json)
+  return reports.length < unique.length || reports.some((r) => r.problems.length > 0) ? EXIT.someFailed : EXIT.ok
 }

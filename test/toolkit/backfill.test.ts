@@ -1,7 +1,7 @@
 // backfill, in-process, against a tracking-domain stand-in on 127.0.0.1 (the toolkit's test-only origin).
 import { readFileSync } from 'fs'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../../src/trackConversion'
-import { event, file, lines, toolkit, trackingServer } from './support'
+import { event, file, lines, recordingSleep, toolkit, trackingServer } from './support'
 
 type Server = Awaited<ReturnType<typeof trackingServer>>
 const idOf = (url: string) => new URL(url, 'http://x').searchParams.get('transaction_id') ?? ''
@@ -81,6 +81,42 @@ describe('backfill', () => {
     expect(readFileSync(replayFailed, 'utf8')).toBe('')
   })
 
+  it('a replayed line that fails again carries its new reason, once', async () => {
+    const failed = file('again-failed.ndjson', '')
+    const input = JSON.stringify({ ...JSON.parse(event('rej9')), everflowFailure: { line: 7, reason: 'old' } })
+    const run = await toolkit(['backfill', '--event', '-', '--send', '--failed', failed], { env, input })
+    expect(run.code).toBe(1)
+    const [record] = lines(readFileSync(failed, 'utf8')).map((line) => JSON.parse(line))
+    expect(record.everflowFailure).toEqual({
+      line: 1,
+      reason: expect.stringContaining('Everflow answered 400'),
+      retryable: false
+    })
+  })
+
+  it('counts events the subscription leaves out as not subscribed, sending none', async () => {
+    const input = [event('n1', { event: 'Signed Up' }), event('n2', { event: 'Signed Up' })].join('\n')
+    const run = await toolkit(['backfill', '--event', '-', '--send'], { env, input })
+    expect(run.code).toBe(0)
+    expect(server.received).toEqual([])
+    expect(lines(run.stderr)[0]).toBe('backfill summary: 2 lines: sent 0, failed 0, not subscribed 2, not started 0')
+    const all = await toolkit(['backfill', '--event', '-', '--send', '--subscription', 'type = "track"'], {
+      env,
+      input
+    })
+    expect(all.code).toBe(0)
+    expect(server.received.map(idOf).sort()).toEqual(['n1', 'n2'])
+  })
+
+  it('refuses a --subscription that is not FQL; exit 2', async () => {
+    const run = await toolkit(['backfill', '--event', '-', '--subscription', 'type = "track'], {
+      env,
+      input: event('f1')
+    })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('--subscription: Invalid subscription')
+  })
+
   it('keeps at most the batch path bound of postbacks in flight', async () => {
     await server.close()
     let inFlight = 0
@@ -102,17 +138,12 @@ describe('backfill', () => {
   })
 
   it('--rate spaces the starts: waits are asked for between postbacks', async () => {
-    const waits: number[] = []
+    const { waits, sleep } = recordingSleep()
     const input = Array.from({ length: 5 }, (_, n) => event(`r${n}`)).join('\n')
     const run = await toolkit(['backfill', '--event', '-', '--send', '--rate', '10'], {
       env,
       input,
-      io: {
-        sleep: (ms) => {
-          waits.push(ms)
-          return Promise.resolve()
-        }
-      }
+      io: { sleep }
     })
     expect(run.code).toBe(0)
     // Five starts at 10/s: four waits, the last about 400 ms out.

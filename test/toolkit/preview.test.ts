@@ -207,6 +207,18 @@ describe('preview', () => {
     )
   })
 
+  it('Ctrl-C (the abort signal) stops before the next event and exits 1', async () => {
+    const stop = new AbortController()
+    stop.abort()
+    const run = await toolkit(['--event', '-'], {
+      input: `${event('c1')}\n${event('c2')}\n`,
+      io: { signal: stop.signal }
+    })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain('Ctrl-C: stopped; 2 event(s) not run.')
+  })
+
   it.each<[string, string[], Record<string, string>, string]>([
     ['an unknown option', ['--nope'], {}, "Unknown option '--nope'"],
     ['an unknown command', ['sned'], {}, "Unknown command 'sned'"],

@@ -79,3 +79,13 @@ export async function trackingServer(
     close: () => new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }
+
+/** A sleep that returns at once and records what it was asked to wait, in milliseconds. */
+export function recordingSleep() {
+  const waits: number[] = []
+  const sleep = (ms: number) => {
+    waits.push(ms)
+    return Promise.resolve()
+  }
+  return { waits, sleep }
+}

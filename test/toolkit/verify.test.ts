@@ -11,7 +11,8 @@
 //   `{ events: [...] }`, "empty if there are no events", items with the fields above plus adv1-5, currency_id ...
 // - Errors: `{ "error": "..." }` with 401 / 403 / 404 / 429 / 5xx (user-guide/errors).
 import nock from 'nock'
-import { event, file, jsonLines, toolkit, trackingServer } from './support'
+import { createRequestClient } from '@segment/actions-core'
+import { event, file, jsonLines, recordingSleep, toolkit, trackingServer } from './support'
 
 const US = 'https://api.eflow.team'
 const EU = 'https://api-eu.eflow.team'
@@ -178,14 +179,9 @@ describe('verify', () => {
       .get(`/v1/networks/reporting/transactions/${TX}`)
       .reply(429, { error: 'Too many requests' }, { 'Retry-After': '2' })
     lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
-    const waits: number[] = []
+    const { waits, sleep } = recordingSleep()
     const run = await toolkit(['verify', TX, '--rate', '0'], {
-      io: {
-        sleep: (ms) => {
-          waits.push(ms)
-          return Promise.resolve()
-        }
-      }
+      io: { sleep }
     })
     expect(run.code).toBe(0)
     expect(run.stderr).toContain("Everflow's API rate limit was hit (429): waiting 2 s before retry 1 of 5.\n")
@@ -214,14 +210,9 @@ describe('verify', () => {
   it('stays at 5 requests per second by default', async () => {
     lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
     lookups(TX2, [200, { click: click(TX2), conversions: [conversion({ transaction_id: TX2 })] }])
-    const waits: number[] = []
+    const { waits, sleep } = recordingSleep()
     await toolkit(['verify', TX, TX2], {
-      io: {
-        sleep: (ms) => {
-          waits.push(ms)
-          return Promise.resolve()
-        }
-      }
+      io: { sleep }
     })
     // Four requests: the first at once, the next spaced 200 ms apart (the fake sleep does not advance the clock).
     expect(waits).toHaveLength(3)
@@ -239,6 +230,25 @@ describe('verify', () => {
     expect(nock.pendingMocks()).toEqual([])
   })
 
+  it('Ctrl-C (the abort signal) stops before the next lookup and exits 1', async () => {
+    const stop = new AbortController()
+    lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
+    const run = await toolkit(['verify', TX, TX2, '--rate', '0'], {
+      io: {
+        signal: stop.signal,
+        request: (async (url: string, options: object) => {
+          const response = await createRequestClient()(url, options)
+          if (url.includes('/events/')) stop.abort()
+          return response
+        }) as never
+      }
+    })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain(`transaction ${TX}: click found`)
+    expect(run.stderr).toContain('Ctrl-C: stopped; 1 transaction(s) not looked up.')
+    expect(nock.pendingMocks()).toEqual([])
+  })
+
   it('exits 2 without ids or without an API key', async () => {
     expect((await toolkit(['verify'])).stderr).toContain('verify needs transaction ids')
     const run = await toolkit(['verify', TX], { env: { EVERFLOW_API_KEY: '' } })
@@ -252,15 +262,10 @@ describe('verify', () => {
       // First look: the click, no conversion yet. Second look: recorded.
       lookups(TX, [200, { click: click(TX), conversions: [] }])
       lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
-      const waits: number[] = []
+      const { waits, sleep } = recordingSleep()
       const run = await toolkit(['--send', '--verify', '--verify-wait', '2', '--verify-tries', '3', '--rate', '0'], {
         env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
-        io: {
-          sleep: (ms) => {
-            waits.push(ms)
-            return Promise.resolve()
-          }
-        }
+        io: { sleep }
       })
       expect(server.received).toHaveLength(1)
       expect(run.stderr).toContain("verify: waiting 2 s for Everflow's reporting (check 1 of 3, 1 transactions)...")

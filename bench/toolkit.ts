@@ -1,0 +1,65 @@
+// The toolkit's figures for npm run bench: the preview's dry run against the framework floor, and a backfill
+// against the batch path, both on the same machine state (rounds alternate, the figure is the median ratio).
+import { mkdtempSync, writeFileSync } from 'fs'
+import { tmpdir } from 'os'
+import path from 'path'
+import type { SegmentEvent } from '@segment/actions-core'
+import { run } from '../src/toolkit/main'
+import type { Io } from '../src/toolkit/io'
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+function ndjsonFile(events: SegmentEvent[], count: number): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'everflow-bench-')), 'events.ndjson')
+  writeFileSync(file, Array.from({ length: count }, (_, n) => JSON.stringify(events[n % events.length])).join('\n'))
+  return file
+}
+
+/** The toolkit with its output thrown away, as a user piping it to a file would run it (stderr not a terminal). */
+function quietIo(env: Record<string, string>): Io {
+  return { stdout: { write: () => true }, stderr: { write: () => true, isTTY: false }, env, readStdin: () => '' }
+}
+
+/** events/s of one toolkit run over `count` events; throws unless it exits 0. */
+async function toolkitRate(args: string[], env: Record<string, string>, count: number): Promise<number> {
+  const started = process.hrtime.bigint()
+  const code = await run(args, quietIo(env))
+  if (code !== 0) throw new Error(`toolkit ${args.join(' ')} exited ${code}`)
+  return count / (Number(process.hrtime.bigint() - started) / 1e9)
+}
+
+async function medianRatio(rounds: number, measure: () => Promise<number>, against: () => Promise<number>) {
+  await measure() // warm-up
+  const ratios: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    const own = await measure()
+    const base = await against()
+    ratios.push(own / base)
+    console.error(`  round ${round}: ${Math.round(own)}/s against ${Math.round(base)}/s`)
+  }
+  return median(ratios)
+}
+
+/** cli_dry/framework: the preview's dry run of NDJSON (--json, one line per event) over the framework floor. */
+export function cliDryOverFramework(events: SegmentEvent[], rounds: number, frameworkFloor: () => Promise<number>) {
+  const count = 5_000
+  const file = ndjsonFile(events, count)
+  return medianRatio(rounds, () => toolkitRate(['--event', file, '--json'], {}, count), frameworkFloor)
+}
+
+/** backfill/batch: backfill --send of NDJSON against the loopback server over batches through onBatch. */
+export function backfillOverBatch(
+  events: SegmentEvent[],
+  rounds: number,
+  origin: string,
+  batchPath: () => Promise<number>
+) {
+  const count = 10_000
+  const file = ndjsonFile(events, count)
+  const env = { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: origin }
+  return medianRatio(
+    rounds,
+    () => toolkitRate(['backfill', '--event', file, '--send', '--every', '3600'], env, count),
+    batchPath
+  )
+}
