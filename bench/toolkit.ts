@@ -15,16 +15,18 @@ function ndjsonFile(events: SegmentEvent[], count: number): string {
   return file
 }
 
-/** The toolkit with its output thrown away, as a user piping it to a file would run it (stderr not a terminal). */
-function quietIo(env: Record<string, string>): Io {
-  return { stdout: { write: () => true }, stderr: { write: () => true, isTTY: false }, env, readStdin: () => '' }
-}
-
-/** events/s of one toolkit run over `count` events; throws unless it exits 0. */
+/** events/s of one toolkit run over `count` events, output thrown away (stderr, a summary, is kept for errors). */
 async function toolkitRate(args: string[], env: Record<string, string>, count: number): Promise<number> {
+  let stderr = ''
+  const io: Io = {
+    stdout: { write: () => true },
+    stderr: { write: (text: string) => (stderr += text), isTTY: false },
+    env,
+    readStdin: () => ''
+  }
   const started = process.hrtime.bigint()
-  const code = await run(args, quietIo(env))
-  if (code !== 0) throw new Error(`toolkit ${args.join(' ')} exited ${code}`)
+  const code = await run(args, io)
+  if (code !== 0) throw new Error(`toolkit ${args.join(' ')} exited ${code}:\n${stderr}`)
   return count / (Number(process.hrtime.bigint() - started) / 1e9)
 }
 

@@ -134,6 +134,12 @@ describe('the packed package, installed into an empty project', () => {
     expect(files.filter((file) => /^package\/(src|test|bench|scripts)\//.test(file))).toEqual([])
   })
 
+  it('installs the toolkit as the everflow-toolkit command (bin), with the same help text', () => {
+    const command = path.join(consumer, 'node_modules', '.bin', 'everflow-toolkit')
+    expect(run(command, ['--help'], consumer)).toContain('Usage: everflow-toolkit [command] [options]')
+    expect(run(command, [], consumer)).toContain('line 1 (Order Completed): dry-run')
+  })
+
   it('runs trackConversion, a batch and testAuthentication when required as CommonJS', () => {
     const result = JSON.parse(run(process.execPath, ['consumer.js'], consumer)) as Record<string, unknown>
     expect(result).toEqual({

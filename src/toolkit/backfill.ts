@@ -1,6 +1,6 @@
 // backfill: send an NDJSON file of events (a replay after an outage, a move from the classic destination) through
-// the destination as Segment runs it, concurrently with the batch path's bound, with progress, a file of what
-// failed, and a clean stop on Ctrl-C.
+// Segment's batch path, within its bound of postbacks in flight, with progress, a file of what failed, and a clean
+// stop on Ctrl-C.
 import { appendFileSync, writeFileSync } from 'fs'
 import { parseArgs } from 'util'
 import { Presets, SingleBar } from 'cli-progress'
@@ -14,10 +14,10 @@ import { isRetryableStatus } from '../errors'
 import { forEachBounded } from '../pool'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../trackConversion'
 import {
+  asTrack,
   destinationFor,
   EXIT,
   NOT_RETRIED,
-  asTrack,
   observedDestination,
   readEvents,
   readSettings,

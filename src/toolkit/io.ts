@@ -221,8 +221,8 @@ export function destinationFor(io: Io): DestinationDefinition<Settings> {
 }
 
 /**
- * Why an event is not a track call, or undefined when it is one. A body without `type` but with `event` (as
- * Segment's HTTP API takes it) is a track call; `typed` tells the caller to say so.
+ * The event as a track call, or why it is not one (`notTrack`). A body without `type` but with `event` (as
+ * Segment's HTTP API takes it) is a track call, and `note` says so.
  */
 export function asTrack(event: SegmentEvent): { event: SegmentEvent; note?: string; notTrack?: string } {
   const type = (event as { type?: unknown }).type

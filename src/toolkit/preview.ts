@@ -63,7 +63,7 @@ export const PREVIEW_HELP = `  --event FILE     a Segment event as JSON, or NDJS
   --details        show each event's resolved payload too (shown anyway for a single event)`
 
 /** One event through the destination, as Segment would run it. */
-export async function runEvent(
+async function runEvent(
   destination: ReturnType<typeof observedDestination>,
   input: Input,
   settings: Settings,
@@ -129,7 +129,7 @@ function describe(result: EventResult, details: boolean): string {
   return lines.join('\n')
 }
 
-export function summaryOf(results: EventResult[], send: boolean): string {
+function summaryOf(results: EventResult[], send: boolean): string {
   const count = (outcome: Outcome) => results.filter((r) => r.outcome === outcome).length
   const reasons = new Map<string, number>()
   for (const r of results) {
