@@ -11,6 +11,8 @@ import type {
   SegmentEvent
 } from '@segment/actions-core'
 import { createDestination } from '../index'
+import { dnsLookup } from '../addresses'
+import type { HostLookup } from '../addresses'
 import type { Settings } from '../generated-types'
 import type { Payload } from '../trackConversion/generated-types'
 
@@ -28,6 +30,8 @@ export interface Io {
   sleep?: (ms: number) => Promise<void>
   /** The request client for Everflow's Network API: core's client, as the settings check gets from the framework. */
   request?: RequestClient
+  /** Resolves hosts for the private-address check; Node's resolver unless a test answers instead. */
+  lookup?: HostLookup
 }
 
 export function requestOf(io: Io): RequestClient {
@@ -216,8 +220,15 @@ export function observedDestination(
   return new Destination({ ...definition, actions: { trackConversion: observed } })
 }
 
-export function destinationFor(io: Io): DestinationDefinition<Settings> {
-  return createDestination(testTransport(io))
+/**
+ * The destination for a command. Whatever may send (or check settings) resolves the Postback URL host and refuses
+ * private addresses, as Segment's does; a dry run looks nothing up, so nothing leaves the machine. Aimed at a
+ * loopback test origin, the settings' host is not where postbacks go, so it is not looked up either.
+ */
+export function destinationFor(io: Io, mode: { sends: boolean }): DestinationDefinition<Settings> {
+  const transport = testTransport(io)
+  const lookup = mode.sends && !transport.postbackOrigin ? (io.lookup ?? dnsLookup) : undefined
+  return createDestination({ ...transport, lookup })
 }
 
 /**

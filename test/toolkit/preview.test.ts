@@ -107,6 +107,23 @@ describe('preview', () => {
     })
   })
 
+  it('--send resolves the Postback URL host as Segment does and refuses a private address; a dry run looks nothing up', async () => {
+    const asked: string[] = []
+    const lookup = (host: string) => {
+      asked.push(host)
+      return Promise.resolve(['10.1.2.3'])
+    }
+    const dryRun = await toolkit([], { io: { lookup } })
+    expect(dryRun.code).toBe(0)
+    expect(asked).toEqual([])
+    const sent = await toolkit(['--send'], { io: { lookup } })
+    expect(sent.code).toBe(1)
+    expect(asked).toEqual(['www.trkexample.com'])
+    expect(sent.stdout).toContain(
+      'Postback URL host www.trkexample.com resolves to 10.1.2.3, a private or local address'
+    )
+  })
+
   it('applies the preset subscription by default: an event Segment would not send shows as not-subscribed', async () => {
     const events = file('subscribed.ndjson', `${event('s1')}\n${event('s2', { event: 'Signed Up' })}\n`)
     const preset = await toolkit(['--event', events])

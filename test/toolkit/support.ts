@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'fs'
 import { tmpdir } from 'os'
 import path from 'path'
 import { run } from '../../src/toolkit/main'
+import { publicLookup } from '../support/helpers'
 import type { Io } from '../../src/toolkit/io'
 
 export interface Run {
@@ -25,6 +26,7 @@ export async function toolkit(
     env: options.env ?? {},
     readStdin: () => options.input ?? '',
     sleep: () => Promise.resolve(),
+    lookup: publicLookup,
     ...options.io
   }
   const code = await run(args, io)
