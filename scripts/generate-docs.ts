@@ -107,26 +107,33 @@ export function render(page: string, parts: Record<string, string>): string {
   return result
 }
 
-async function main(): Promise<void> {
+/** Rewrites the page when its generated parts are stale, or with `check` writes nothing; returns whether it was stale. */
+export async function generateDocs(check: boolean): Promise<boolean> {
   const current = readFileSync(PAGE, 'utf8')
   // Formatted as `npm run lint` expects, so the generated page also passes prettier --check. Loaded here
   // because prettier 3 cannot load inside jest, where the tests import render().
   const { format, resolveConfig } = await import('prettier')
   const options = { ...(await resolveConfig(PAGE)), filepath: PAGE }
   const expected = await format(render(current, generatedParts()), options)
-  if (process.argv.includes('--check')) {
-    if (current !== expected) {
-      console.error('docs/everflow-actions.md is stale: run `npm run docs` and commit the result.')
-      process.exit(1)
-    }
-  } else if (current !== expected) {
-    writeFileSync(PAGE, expected)
-  }
+  if (current === expected) return false
+  if (!check) writeFileSync(PAGE, expected)
+  return true
 }
 
+export const STALE_DOCS = 'docs/everflow-actions.md is stale: run `npm run docs` and commit the result.'
+
 if (require.main === module) {
-  main().catch((error) => {
-    console.error(error)
-    process.exit(1)
-  })
+  const check = process.argv.includes('--check')
+  generateDocs(check).then(
+    (stale) => {
+      if (check && stale) {
+        console.error(STALE_DOCS)
+        process.exit(1)
+      }
+    },
+    (error: unknown) => {
+      console.error(error)
+      process.exit(1)
+    }
+  )
 }

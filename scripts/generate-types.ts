@@ -35,8 +35,8 @@ function render(fields: Record<string, InputField | GlobalSetting>, name: string
   return compile(schema, name, { bannerComment: BANNER, style: PRETTIER })
 }
 
-async function main(): Promise<void> {
-  const check = process.argv.includes('--check')
+/** Writes every stale generated-types.ts, or with `check` writes nothing; returns the stale files either way. */
+export async function generateTypes(check: boolean): Promise<string[]> {
   const src = path.join(__dirname, '..', 'src')
   const targets: Array<[string, Promise<string>]> = [
     [path.join(src, 'generated-types.ts'), render(destination.authentication?.fields ?? {}, 'Settings')]
@@ -49,16 +49,26 @@ async function main(): Promise<void> {
     const expected = await content
     const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
     if (current === expected) continue
-    if (check) stale.push(path.relative(process.cwd(), file))
-    else writeFileSync(file, expected)
+    stale.push(path.relative(process.cwd(), file))
+    if (!check) writeFileSync(file, expected)
   }
-  if (stale.length > 0) {
-    console.error(`Generated types are stale: ${stale.join(', ')}. Run \`npm run types\` and commit the result.`)
-    process.exit(1)
-  }
+  return stale
 }
 
-main().catch((error) => {
-  console.error(error)
-  process.exit(1)
-})
+export const STALE_TYPES = 'Generated types are stale'
+
+if (require.main === module) {
+  const check = process.argv.includes('--check')
+  generateTypes(check).then(
+    (stale) => {
+      if (check && stale.length > 0) {
+        console.error(`${STALE_TYPES}: ${stale.join(', ')}. Run \`npm run types\` and commit the result.`)
+        process.exit(1)
+      }
+    },
+    (error: unknown) => {
+      console.error(error)
+      process.exit(1)
+    }
+  )
+}

@@ -122,12 +122,15 @@ export function validateDefinition(definition: Definition): string[] {
   return problems
 }
 
+/** The problems as the command prints them. */
+export function problemsReport(problems: string[]): string {
+  return `The destination definition has ${problems.length} problem(s):\n${problems.map((p) => `- ${p}`).join('\n')}`
+}
+
 if (require.main === module) {
   const problems = validateDefinition(destination)
   if (problems.length > 0) {
-    console.error(
-      `The destination definition has ${problems.length} problem(s):\n${problems.map((p) => `- ${p}`).join('\n')}`
-    )
+    console.error(problemsReport(problems))
     process.exit(1)
   }
   console.log('validate: the destination definition passes every check')
