@@ -43,6 +43,11 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof RetryableError || isRetryableStatus(statusOf(error))
 }
 
+/** Whether Segment retries an event whose batch result is this: the same rule, read from the result. */
+export function isRetryableResult(result: { status?: number; errortype?: string }): boolean {
+  return result.errortype === 'RETRYABLE_ERROR' || isRetryableStatus(result.status ?? 500)
+}
+
 /** The batch result of an event that failed, with the status Segment uses to decide on a retry. */
 export function batchErrorResult(error: unknown): {
   status: number

@@ -7,10 +7,9 @@ import {
   PayloadValidationError,
   RetryableError
 } from '@segment/actions-core'
-import { CONVERSION_REJECTED, INVALID_SETTINGS, POSTBACK_FAILED } from '../src/errors'
+import { CONVERSION_REJECTED, INVALID_SETTINGS, isRetryable, POSTBACK_FAILED } from '../src/errors'
 import {
   definition,
-  isRetryable,
   ORDER_TIMESTAMP,
   orderCompleted,
   queryOf,

@@ -10,7 +10,7 @@ import type { Settings } from '../generated-types'
 import { createPacer } from '../everflow-api'
 import { parseSettings } from '../settings'
 import { redact, secretsOf } from '../secrets'
-import { isRetryableStatus } from '../errors'
+import { isRetryableResult } from '../errors'
 import { forEachBounded } from '../pool'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../trackConversion'
 import {
@@ -233,10 +233,9 @@ async function runBatch(
     else if (entry.errormessage === undefined && (entry.status ?? 500) < 300) {
       results[index] = { ...base, outcome: context.send ? 'sent' : 'dry-run' }
     } else {
-      const retryable = entry.errortype === 'RETRYABLE_ERROR' || isRetryableStatus(entry.status ?? 500)
       results[index] = {
         ...base,
-        outcome: retryable ? 'retryable' : 'rejected',
+        outcome: isRetryableResult(entry) ? 'retryable' : 'rejected',
         error: redact(entry.errormessage ?? `status ${entry.status}`, context.secrets)
       }
     }

@@ -1,4 +1,4 @@
-import { createTestEvent, defaultValues, RetryableError } from '@segment/actions-core'
+import { createTestEvent, defaultValues } from '@segment/actions-core'
 import type { DestinationDefinition, SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../../src/generated-types'
 import { createDestination } from '../../src'
@@ -58,14 +58,6 @@ export function orderCompleted(overrides: Partial<SegmentEvent> = {}): SegmentEv
 
 /** Unix seconds of orderCompleted()'s timestamp. */
 export const ORDER_TIMESTAMP = String(Date.parse('2026-01-31T12:00:00.000Z') / 1000)
-
-/** How Segment's runtime treats a thrown error: retried, or dropped with the message shown to the user. */
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof RetryableError) return true
-  const { status, response } = error as { status?: number; response?: { status?: number } }
-  const code = status ?? response?.status ?? 500
-  return code >= 500 || code === 408 || code === 423 || code === 429
-}
 
 /** Runs fn and returns what it threw; fails the test when it did not throw. */
 export async function thrown(fn: () => unknown): Promise<Error & { status?: number; code?: string }> {
