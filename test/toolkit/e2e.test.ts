@@ -1,13 +1,51 @@
-// The toolkit as a user runs it: a real process (ts-node, as npm start), its output, exit code and signals.
-// Most behaviour is tested in-process (preview, backfill, verify, check-settings tests); these few runs prove the
-// process around run() works: the entry point, stdin, exit codes, and Ctrl-C.
+// The toolkit as a user runs it: a real process, its output, exit code and signals. Most behaviour is tested
+// in-process (preview, backfill, verify, check-settings tests); these few runs prove the process around run()
+// works: the entry point (npm start, through ts-node), stdin, exit codes, and Ctrl-C.
 import { spawn, spawnSync } from 'child_process'
-import { readFileSync } from 'fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs'
+import { tmpdir } from 'os'
 import path from 'path'
+import ts from 'typescript'
 import { event, file, lines, trackingServer } from './support'
 
 const ROOT = path.join(__dirname, '..', '..')
-const CLI = ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'cli.ts')]
+let compiled: string
+
+/**
+ * src/ as JavaScript, compiled once the way ts-node and the build do (module by module), and laid out like the
+ * project (examples and node_modules beside it), as the installed everflow-toolkit runs it. A ts-node start per
+ * run would compile all of src again each time: most of this file's time.
+ */
+function compileSources(): string {
+  const out = mkdtempSync(path.join(tmpdir(), 'everflow-e2e-'))
+  const compile = (dir: string): void => {
+    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const source = path.join(dir, entry.name)
+      if (entry.isDirectory()) {
+        compile(source)
+      } else if (entry.name.endsWith('.ts')) {
+        const { outputText } = ts.transpileModule(readFileSync(path.join(ROOT, source), 'utf8'), {
+          compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+          fileName: source
+        })
+        mkdirSync(path.join(out, dir), { recursive: true })
+        writeFileSync(path.join(out, source.replace(/\.ts$/, '.js')), outputText)
+      }
+    }
+  }
+  compile('src')
+  symlinkSync(path.join(ROOT, 'examples'), path.join(out, 'examples'))
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'))
+  return out
+}
+
+beforeAll(() => {
+  compiled = compileSources()
+})
+
+afterAll(() => {
+  if (compiled) rmSync(compiled, { recursive: true, force: true })
+})
 
 interface Run {
   code: number | null
@@ -21,7 +59,10 @@ function cli(
   options: { env?: Record<string, string>; input?: string; onStderr?: (text: string, kill: () => void) => void } = {}
 ): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, ...options.env } })
+    const child = spawn(process.execPath, [path.join(compiled, 'src', 'cli.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env }
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
