@@ -211,10 +211,15 @@ describe('verify', () => {
     lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
     lookups(TX2, [200, { click: click(TX2), conversions: [conversion({ transaction_id: TX2 })] }])
     const { waits, sleep } = recordingSleep()
-    await toolkit(['verify', TX, TX2], {
-      io: { sleep }
-    })
-    // Four requests: the first at once, the next spaced 200 ms apart (the fake sleep does not advance the clock).
+    // The clock stands still, as the fake sleep does not advance it: on a loaded machine real time would pass
+    // between the requests and shorten the waits.
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2026-01-31T12:00:00Z'))
+    try {
+      await toolkit(['verify', TX, TX2], { io: { sleep } })
+    } finally {
+      clock.mockRestore()
+    }
+    // Four requests: the first at once, the next spaced 200 ms apart.
     expect(waits).toHaveLength(3)
     expect(waits[2]).toBeGreaterThan(550)
   })
