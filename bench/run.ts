@@ -7,10 +7,12 @@ import type { DestinationDefinition, SegmentEvent } from '@segment/actions-core'
 import { createDestination } from '../src'
 import type { Settings } from '../src/generated-types'
 import { parseSettings } from '../src/settings'
+import type { ParsedSettings } from '../src/settings'
 import { HostCheck } from '../src/hosts'
 import type { HostLookup } from '../src/addresses'
 import { buildPostback } from '../src/trackConversion/postback'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion'
+import { forEachBounded } from '../src/pool'
 import type { Payload } from '../src/trackConversion/generated-types'
 import { backfillOverBatch, cliDryOverFramework } from './toolkit'
 
@@ -51,15 +53,19 @@ async function rate(count: number, run: () => Promise<void> | void): Promise<num
   return median(rates)
 }
 
-/** Runs fn over n indices with `concurrency` at a time. */
-async function pool(n: number, concurrency: number, fn: (index: number) => Promise<unknown>): Promise<void> {
-  let next = 0
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) await fn(next++)
-    })
+/** Runs fn over the indices 0..n-1 with `concurrency` at a time, through the destination's own bounded pool. */
+function pool(n: number, concurrency: number, fn: (index: number) => Promise<unknown>): Promise<void> {
+  return forEachBounded(
+    Array.from({ length: n }, (_, index) => index),
+    concurrency,
+    async (index) => {
+      await fn(index)
+    }
   )
 }
+
+/** DNS answered in process with a public address, so the host check runs without the network. */
+const publicLookup: HostLookup = () => Promise.resolve(['93.184.215.14'])
 
 function subscriptionSettings(definition: DestinationDefinition<Settings>, action: string) {
   return {
@@ -109,16 +115,9 @@ function drained<T>(destination: Destination<Settings>, result: T): T {
   return result
 }
 
-async function main(): Promise<void> {
-  const rows: Array<[string, string]> = []
-  const row = (name: string, value: number, unit = 'events/s') => {
-    rows.push([name, `${Math.round(value).toLocaleString('en-US')} ${unit}`])
-    console.error(`  ${name}: ${Math.round(value)} ${unit}`)
-  }
-
-  // 1. The pure builder.
-  const parsed = parseSettings(settings)
-  const payloads: Payload[] = Array.from({ length: 1000 }, (_, n) => ({
+/** The payloads of the builder measurement: the benchmark's event as the default mapping reads it. */
+function benchPayloads(): Payload[] {
+  return Array.from({ length: 1000 }, (_, n) => ({
     transaction_id: `click${String(n).padStart(27, '0')}`,
     referrer_type: 'everflow',
     event_name: 'Order Completed',
@@ -130,14 +129,22 @@ async function main(): Promise<void> {
     currency: 'usd',
     timestamp: '2026-01-31T12:00:00.000Z'
   }))
-  const builder = await rate(100_000, () => {
+}
+
+/** The pure builder, events/s. */
+function measureBuilder(payloads: Payload[], parsed: ParsedSettings): Promise<number> {
+  return rate(100_000, () => {
     for (let i = 0; i < 100_000; i++) buildPostback(payloads[i % 1000], parsed)
   })
-  row('builder', builder)
+}
 
-  // 2. The framework floor, and trackConversion's own work on top of it (everything but the HTTP call).
-  // DNS answered in process with a public address: the host check and its cache are measured, not the network.
-  const publicLookup: HostLookup = () => Promise.resolve(['93.184.215.14'])
+/**
+ * The framework floor (a no-op action on the same fields), and trackConversion's own work on top of it (everything
+ * but the HTTP call). DNS is answered in process with a public address: the host check and its cache are measured,
+ * not the network. Rounds alternate between the two, so both see the same machine state; the figure is the median
+ * ratio. runFloor is kept for the toolkit's figure.
+ */
+async function measureActionOverFramework(events: SegmentEvent[]) {
   const hostCheck = new HostCheck({ lookup: publicLookup })
   const real = createDestination({ lookup: publicLookup })
   const fields = real.actions.trackConversion.fields
@@ -160,7 +167,6 @@ async function main(): Promise<void> {
       }
     }
   }
-  const events = Array.from({ length: 1000 }, (_, n) => event(n))
   const FRAMEWORK_EVENTS = 10_000
   const runner = (definition: DestinationDefinition<Settings>) => {
     const destination = new Destination(definition)
@@ -177,7 +183,6 @@ async function main(): Promise<void> {
   const runOwn = runner(ownWorkDefinition)
   await runFloor()
   await runOwn()
-  // Rounds alternate between the two, so both see the same machine state; the figure is the median ratio.
   const floorRates: number[] = []
   const ownRates: number[] = []
   const ratios: number[] = []
@@ -189,83 +194,83 @@ async function main(): Promise<void> {
       `  round ${round}: floor ${Math.round(floorRates[round])}/s, trackConversion ${Math.round(ownRates[round])}/s`
     )
   }
-  const floor = median(floorRates)
-  const own = median(ownRates)
-  row('framework floor (no-op action)', floor)
-  row('trackConversion without HTTP', own)
-  const actionOverFramework = median(ratios)
+  return { floor: median(floorRates), own: median(ownRates), ratio: median(ratios), runFloor }
+}
 
-  // 3-5. Against the loopback server.
-  const server = await startServer()
-  const origin = `http://127.0.0.1:${server.port}`
-  const loopback = createDestination({ postbackOrigin: origin, lookup: publicLookup })
-  const loopbackDestination = new Destination(loopback)
-  const loopbackOptions = subscriptionSettings(loopback, 'trackConversion')
+/** The destination as Segment runs it, aimed at the loopback server; counts the postbacks that failed. */
+function loopbackDestination(origin: string, events: SegmentEvent[]) {
+  const definition = createDestination({ postbackOrigin: origin, lookup: publicLookup })
+  const destination = new Destination(definition)
+  const options = subscriptionSettings(definition, 'trackConversion')
+  let failures = 0
+  return {
+    single: async (event: SegmentEvent) => drained(destination, await destination.onEvent(event, options)),
+    /** One batch of the 1,000 events through onBatch. */
+    batch: async () => {
+      failures += failuresOf(drained(destination, await destination.onBatch(events, options)))
+    },
+    failures: () => failures
+  }
+}
+type Loopback = ReturnType<typeof loopbackDestination>
+
+const BATCHES = 10
+
+/** Single events at concurrency 1 and 32, events/s. */
+async function measureSingles(loopback: Loopback, events: SegmentEvent[]): Promise<Record<number, number>> {
   const SINGLE_EVENTS = 5_000
   const singles: Record<number, number> = {}
   for (const concurrency of [1, 32]) {
     singles[concurrency] = await rate(SINGLE_EVENTS, () =>
-      pool(SINGLE_EVENTS, concurrency, async (i) =>
-        drained(loopbackDestination, await loopbackDestination.onEvent(events[i % 1000], loopbackOptions))
-      )
+      pool(SINGLE_EVENTS, concurrency, (i) => loopback.single(events[i % 1000]))
     )
-    row(`single events, concurrency ${concurrency}`, singles[concurrency])
   }
+  return singles
+}
 
-  const BATCHES = 10
-  let batchFailures = 0
-  const batch = await rate(BATCHES * 1000, async () => {
-    for (let b = 0; b < BATCHES; b++) {
-      batchFailures += failuresOf(
-        drained(loopbackDestination, await loopbackDestination.onBatch(events, loopbackOptions))
-      )
-    }
+/** Batches of 1,000 through onBatch, events/s. */
+async function measureBatches(loopback: Loopback): Promise<number> {
+  return rate(BATCHES * 1000, async () => {
+    for (let b = 0; b < BATCHES; b++) await loopback.batch()
   })
-  row('batches of 1,000', batch)
-  // Node 20's global agent keeps connections alive, so the framework's request reuses them without an agent.
-  const { connections, requests } = await server.stats()
-  rows.push([
-    'connections opened by the single and batch paths',
-    `${connections} for ${requests.toLocaleString('en-US')} postbacks`
-  ])
+}
 
-  // The wire floor: the same URLs with plain Node http, keep-alive, at the concurrency of each path.
-  const agent = new http.Agent({ keepAlive: true })
-  const urls = payloads.map((payload) => {
-    const url = new URL(buildPostback(payload, parsed).url)
-    return `${origin}${url.pathname}${url.search}`
-  })
-  const get = (url: string) =>
-    new Promise<void>((resolve, reject) =>
-      http.get(url, { agent }, (response) => response.resume().on('end', resolve)).on('error', reject)
-    )
-  // What the framework's request client alone reaches (no mapping, no action): the ceiling for any destination.
+/**
+ * The floors: what the framework's request client alone reaches (no mapping, no action: the ceiling for any
+ * destination), and the same URLs with plain Node http, keep-alive, at the concurrency of each path.
+ */
+async function measureFloors(urls: string[]) {
   const client = createRequestClient()
   const clientFloor = await rate(10_000, () =>
     pool(10_000, MAX_POSTBACKS_IN_FLIGHT, (i) =>
       client(urls[i % 1000], { method: 'GET', throwHttpErrors: false, skipResponseCloning: true })
     )
   )
-  row(`framework request client alone, concurrency ${MAX_POSTBACKS_IN_FLIGHT}`, clientFloor)
-
+  const agent = new http.Agent({ keepAlive: true })
+  const get = (url: string) =>
+    new Promise<void>((resolve, reject) =>
+      http.get(url, { agent }, (response) => response.resume().on('end', resolve)).on('error', reject)
+    )
   const wire: Record<number, number> = {}
   for (const concurrency of [MAX_POSTBACKS_IN_FLIGHT, 32]) {
     wire[concurrency] = await rate(10_000, () => pool(10_000, concurrency, (i) => get(urls[i % 1000])))
-    row(`wire floor, concurrency ${concurrency}`, wire[concurrency])
   }
   agent.destroy()
+  return { clientFloor, wire }
+}
 
-  // 6. Memory: 100,000 events through the batch path. RSS rises and falls with garbage collection, so the
-  // figure is how far the peak of the last 90,000 events rises above the peak of the first 10,000: zero when
-  // memory is flat, and growing with the event count if anything is retained per event.
+/**
+ * Memory: 100,000 events through the batch path. RSS rises and falls with garbage collection, so the figure is how
+ * far the peak of the last 90,000 events rises above the peak of the first 10,000: zero when memory is flat, and
+ * growing with the event count if anything is retained per event.
+ */
+async function measureMemory(loopback: Loopback) {
   let rssPeak = 0
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 10)
   let firstPeak = 0
   let heapAfter10k = 0
   for (let b = 0; b < 100; b++) {
-    batchFailures += failuresOf(
-      drained(loopbackDestination, await loopbackDestination.onBatch(events, loopbackOptions))
-    )
+    await loopback.batch()
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
     if (b === 9) {
       firstPeak = rssPeak
@@ -274,32 +279,71 @@ async function main(): Promise<void> {
   }
   const heapGrowthMb = (liveHeap() - heapAfter10k) / 2 ** 20
   clearInterval(sampler)
-  const rssGrowthMb = Math.max(0, rssPeak - firstPeak) / 2 ** 20
-  rows.push(['peak RSS, first 10,000 batched events', `${(firstPeak / 2 ** 20).toFixed(0)} MB`])
-  rows.push(['peak RSS growth over the next 90,000', `${rssGrowthMb.toFixed(1)} MB`])
-  rows.push(['live heap growth over the next 90,000 (after GC)', `${heapGrowthMb.toFixed(1)} MB`])
-  // 7. The toolkit (bench/toolkit.ts).
-  const cliDry = await cliDryOverFramework(events, ROUNDS, runFloor)
+  return { firstPeakMb: firstPeak / 2 ** 20, rssGrowthMb: Math.max(0, rssPeak - firstPeak) / 2 ** 20, heapGrowthMb }
+}
+
+async function main(): Promise<void> {
+  const rows: Array<[string, string]> = []
+  const row = (name: string, value: number, unit = 'events/s') => {
+    rows.push([name, `${Math.round(value).toLocaleString('en-US')} ${unit}`])
+    console.error(`  ${name}: ${Math.round(value)} ${unit}`)
+  }
+  const parsed = parseSettings(settings)
+  const payloads = benchPayloads()
+  const events = Array.from({ length: 1000 }, (_, n) => event(n))
+
+  row('builder', await measureBuilder(payloads, parsed))
+  const framework = await measureActionOverFramework(events)
+  row('framework floor (no-op action)', framework.floor)
+  row('trackConversion without HTTP', framework.own)
+
+  const server = await startServer()
+  const origin = `http://127.0.0.1:${server.port}`
+  const loopback = loopbackDestination(origin, events)
+  const singles = await measureSingles(loopback, events)
+  row('single events, concurrency 1', singles[1])
+  row('single events, concurrency 32', singles[32])
+  const batch = await measureBatches(loopback)
+  row('batches of 1,000', batch)
+  // Node 20's global agent keeps connections alive, so the framework's request reuses them without an agent.
+  const { connections, requests } = await server.stats()
+  rows.push([
+    'connections opened by the single and batch paths',
+    `${connections} for ${requests.toLocaleString('en-US')} postbacks`
+  ])
+
+  const urls = payloads.map((payload) => {
+    const url = new URL(buildPostback(payload, parsed).url)
+    return `${origin}${url.pathname}${url.search}`
+  })
+  const { clientFloor, wire } = await measureFloors(urls)
+  row(`framework request client alone, concurrency ${MAX_POSTBACKS_IN_FLIGHT}`, clientFloor)
+  for (const concurrency of [MAX_POSTBACKS_IN_FLIGHT, 32])
+    row(`wire floor, concurrency ${concurrency}`, wire[concurrency])
+
+  const memory = await measureMemory(loopback)
+  rows.push(['peak RSS, first 10,000 batched events', `${memory.firstPeakMb.toFixed(0)} MB`])
+  rows.push(['peak RSS growth over the next 90,000', `${memory.rssGrowthMb.toFixed(1)} MB`])
+  rows.push(['live heap growth over the next 90,000 (after GC)', `${memory.heapGrowthMb.toFixed(1)} MB`])
+
+  // The toolkit (bench/toolkit.ts).
+  const cliDry = await cliDryOverFramework(events, ROUNDS, framework.runFloor)
   const backfillBatch = await backfillOverBatch(events, ROUNDS, origin, async () => {
     const started = process.hrtime.bigint()
-    for (let b = 0; b < BATCHES; b++) {
-      batchFailures += failuresOf(
-        drained(loopbackDestination, await loopbackDestination.onBatch(events, loopbackOptions))
-      )
-    }
+    for (let b = 0; b < BATCHES; b++) await loopback.batch()
     return (BATCHES * 1000) / (Number(process.hrtime.bigint() - started) / 1e9)
   })
   rows.push(['toolkit dry run over framework floor (cli_dry/framework)', cliDry.toFixed(2)])
   rows.push(['toolkit backfill over batches (backfill/batch)', backfillBatch.toFixed(2)])
   server.stop()
 
-  if (batchFailures > 0) throw new Error(`${batchFailures} postbacks failed against the loopback server`)
+  if (loopback.failures() > 0) throw new Error(`${loopback.failures()} postbacks failed against the loopback server`)
 
   const width = Math.max(...rows.map(([name]) => name.length))
   console.log(rows.map(([name, value]) => `${name.padEnd(width)}  ${value.padStart(18)}`).join('\n'))
   console.log(
     `bench: batch/wire=${(batch / wire[MAX_POSTBACKS_IN_FLIGHT]).toFixed(2)} single32/wire=${(singles[32] / wire[32]).toFixed(2)} ` +
-      `action/framework=${actionOverFramework.toFixed(2)} rss_growth_mb=${Math.round(rssGrowthMb)} ` +
+      `action/framework=${framework.ratio.toFixed(2)} rss_growth_mb=${Math.round(memory.rssGrowthMb)} ` +
       `batch/client=${(batch / clientFloor).toFixed(2)} client/wire=${(clientFloor / wire[MAX_POSTBACKS_IN_FLIGHT]).toFixed(2)} ` +
       `cli_dry/framework=${cliDry.toFixed(2)} backfill/batch=${backfillBatch.toFixed(2)}`
   )
