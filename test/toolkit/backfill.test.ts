@@ -121,11 +121,13 @@ describe('backfill', () => {
     await server.close()
     let inFlight = 0
     let most = 0
+    // Answers take 200 ms: long enough that all 16 are surely started before the first ends, even on a loaded
+    // machine (with 20 ms, a slow start now and then saw only 15 at once).
     server = await trackingServer(() => {
       inFlight++
       most = Math.max(most, inFlight)
-      setTimeout(() => inFlight--, 20)
-      return { status: 200, delayMs: 20 }
+      setTimeout(() => inFlight--, 200)
+      return { status: 200, delayMs: 200 }
     })
     const input = Array.from({ length: 100 }, (_, n) => event(`c${n}`)).join('\n')
     const run = await toolkit(['backfill', '--event', '-', '--send'], {
