@@ -3,7 +3,7 @@
 import { spawn } from 'child_process'
 import path from 'path'
 import destination from '../src'
-import { generateDocs, STALE_DOCS } from './generate-docs'
+import { generateDocs, staleDocsMessage } from './generate-docs'
 import { generateTypes, STALE_TYPES } from './generate-types'
 import { problemsReport, validateDefinition } from './validate-definition'
 
@@ -26,7 +26,8 @@ async function main(): Promise<boolean> {
   if (staleTypes.length > 0) {
     failures.push(`${STALE_TYPES}: ${staleTypes.join(', ')}. Run \`npm run types\` and commit the result.`)
   }
-  if (await generateDocs(true)) failures.push(STALE_DOCS)
+  const staleDocs = await generateDocs(true)
+  if (staleDocs.length > 0) failures.push(staleDocsMessage(staleDocs))
   const problems = validateDefinition(destination)
   if (problems.length > 0) failures.push(problemsReport(problems))
   else console.log('validate: the destination definition passes every check')

@@ -1,4 +1,4 @@
-// A stand-in for Everflow on 127.0.0.1, for trying the toolkit without an account (README quick start). Not
+// A stand-in for Everflow on 127.0.0.1, for trying the toolkit without an account (docs/toolkit.md). Not
 // Everflow: it takes postbacks at / (answering OK) and answers the Network API calls the toolkit makes, reporting
 // the postbacks it took as conversions, shaped as Everflow's API reference documents them.
 //   npx ts-node --transpile-only scripts/fake-everflow.ts [port]

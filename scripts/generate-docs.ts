@@ -1,5 +1,6 @@
-// npm run docs: writes the generated parts of docs/everflow-actions.md (settings, fields, presets) from the
-// destination definition. `--check` writes nothing and fails when the page is stale; npm test runs it.
+// npm run docs: writes the generated parts of docs/everflow-actions.md and README.md (settings, fields, postback
+// parameters, presets) from the destination definition. `--check` writes nothing and fails when a page is stale;
+// npm test runs it.
 import { readFileSync, writeFileSync } from 'fs'
 import path from 'path'
 import { defaultValues } from '@segment/actions-core'
@@ -8,7 +9,12 @@ import destination from '../src'
 import { CHECKED_BY_THE_ACTION } from '../src/trackConversion/fields'
 import { POSTBACK_PARAMETERS, RESERVED_PARAMETERS } from '../src/trackConversion/postback'
 
-const PAGE = path.join(__dirname, '..', 'docs', 'everflow-actions.md')
+const ROOT = path.join(__dirname, '..')
+/** The pages with generated parts, and which parts each holds. */
+const PAGES: Record<string, string[]> = {
+  'docs/everflow-actions.md': ['settings', 'action', 'fields', 'parameters', 'presets'],
+  'README.md': ['parameters']
+}
 
 /** Makes text safe inside a Markdown table cell. */
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
@@ -101,33 +107,40 @@ export function render(page: string, parts: Record<string, string>): string {
     const end = `<!-- end generated: ${name} -->`
     const from = result.indexOf(start)
     const to = result.indexOf(end)
-    if (from < 0 || to < from) throw new Error(`${PAGE} has no ${start} ... ${end} block`)
+    if (from < 0 || to < from) throw new Error(`the page has no ${start} ... ${end} block`)
     result = `${result.slice(0, from + start.length)}\n\n${content}\n\n${result.slice(to)}`
   }
   return result
 }
 
-/** Rewrites the page when its generated parts are stale, or with `check` writes nothing; returns whether it was stale. */
-export async function generateDocs(check: boolean): Promise<boolean> {
-  const current = readFileSync(PAGE, 'utf8')
-  // Formatted as `npm run lint` expects, so the generated page also passes prettier --check. Loaded here
+/** Rewrites each page whose generated parts are stale, or with `check` writes nothing; returns the stale pages. */
+export async function generateDocs(check: boolean): Promise<string[]> {
+  // Formatted as `npm run lint` expects, so a generated page also passes prettier --check. Loaded here
   // because prettier 3 cannot load inside jest, where the tests import render().
   const { format, resolveConfig } = await import('prettier')
-  const options = { ...(await resolveConfig(PAGE)), filepath: PAGE }
-  const expected = await format(render(current, generatedParts()), options)
-  if (current === expected) return false
-  if (!check) writeFileSync(PAGE, expected)
-  return true
+  const all = generatedParts()
+  const stale: string[] = []
+  for (const [page, names] of Object.entries(PAGES)) {
+    const file = path.join(ROOT, page)
+    const current = readFileSync(file, 'utf8')
+    const parts = Object.fromEntries(names.map((name) => [name, all[name]]))
+    const expected = await format(render(current, parts), { ...(await resolveConfig(file)), filepath: file })
+    if (current === expected) continue
+    stale.push(page)
+    if (!check) writeFileSync(file, expected)
+  }
+  return stale
 }
 
-export const STALE_DOCS = 'docs/everflow-actions.md is stale: run `npm run docs` and commit the result.'
+export const staleDocsMessage = (pages: string[]) =>
+  `${pages.join(' and ')}: generated parts are stale. Run \`npm run docs\` and commit the result.`
 
 if (require.main === module) {
   const check = process.argv.includes('--check')
   generateDocs(check).then(
     (stale) => {
-      if (check && stale) {
-        console.error(STALE_DOCS)
+      if (check && stale.length > 0) {
+        console.error(staleDocsMessage(stale))
         process.exit(1)
       }
     },

@@ -89,3 +89,58 @@ describe('docs/everflow-actions.md', () => {
     expect(describeMapping(undefined)).toBe('none')
   })
 })
+
+describe('figures quoted in docs/', () => {
+  const read = (file: string) => readFileSync(path.join(__dirname, '..', file), 'utf8')
+
+  it('performance.md: the ratios on the bench line are those of the rows of the same run, and the targets quote them', () => {
+    const performance = read('docs/performance.md')
+    const run = /```\nbuilder [\s\S]*?\nbench: .*\n```/.exec(performance)?.[0] ?? ''
+    const rate = (row: string) =>
+      Number(
+        new RegExp(`^${row.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+([0-9,]+) events/s`, 'm')
+          .exec(run)?.[1]
+          ?.replace(/,/g, '')
+      )
+    const line = Object.fromEntries(
+      (/^bench: (.*)$/m.exec(run)?.[1] ?? '').split(' ').map((pair) => pair.split('=') as [string, string])
+    )
+    const batches = rate('batches of 1,000')
+    const single32 = rate('single events, concurrency 32')
+    const client = rate('framework request client alone, concurrency 16')
+    const wire16 = rate('wire floor, concurrency 16')
+    const wire32 = rate('wire floor, concurrency 32')
+    const rssGrowth = Number(/^peak RSS growth over the next 90,000\s+([0-9.]+) MB/m.exec(run)?.[1])
+    expect(line).toEqual({
+      'batch/wire': (batches / wire16).toFixed(2),
+      'single32/wire': (single32 / wire32).toFixed(2),
+      'action/framework': expect.stringMatching(/^[0-9]+\.[0-9]{2}$/),
+      rss_growth_mb: String(Math.round(rssGrowth)),
+      'batch/client': (batches / client).toFixed(2),
+      'client/wire': (client / wire16).toFixed(2)
+    })
+    for (const [target, figure] of [
+      ['action/framework <= 1.15', line['action/framework']],
+      ['rss_growth_mb <= 50', line.rss_growth_mb],
+      ['batch/wire >= 0.8', line['batch/wire']],
+      ['single32/wire >= 0.6', line['single32/wire']]
+    ]) {
+      expect(performance).toMatch(
+        new RegExp(`^\\| ${target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} +\\| ${figure.replace('.', '\\.')}\\b`, 'm')
+      )
+    }
+  })
+
+  it('hardening.md: the fuzz figure is what the fuzz test runs (its default runs for each property)', () => {
+    const fuzz = read('test/fuzz.test.ts')
+    const runs = Number(/FUZZ_RUNS \?\? ([0-9_]+)/.exec(fuzz)?.[1]?.replace(/_/g, ''))
+    const properties = fuzz.match(/^\s+check\(/gm)?.length ?? 0
+    expect([runs, properties]).toEqual([10_000, 3])
+    expect(read('docs/hardening.md')).toMatch(
+      new RegExp(
+        `^hardening: faults=[0-9]+ cases, fuzz=${runs * properties} inputs, ssrf=[0-9]+ urls, misclassified=0, leaks=0$`,
+        'm'
+      )
+    )
+  })
+})

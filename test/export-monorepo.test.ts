@@ -1,6 +1,6 @@
 // The exporter (scripts/export-monorepo.ts) against a stand-in checkout in the temp dir: which files go where,
 // how imports are rewritten, and that it refuses what the monorepo cannot run. Segment's CI itself needs a real
-// checkout of segmentio/action-destinations (see README, "Export to Segment's monorepo").
+// checkout of segmentio/action-destinations (see docs/internals.md, "Export to Segment's monorepo").
 import { spawnSync } from 'child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs'
 import { tmpdir } from 'os'
