@@ -53,7 +53,7 @@ function parseNetworkId(value: string, source: string, secrets: string[], help =
  * The Postback URL as a message quotes it: without its query (which can hold a verification token) or
  * user-info (which can hold a password), with control characters escaped.
  */
-function shown(input: string, secrets: string[]): string {
+function quotedPostbackUrl(input: string, secrets: string[]): string {
   const withoutSecrets = redact(
     input.replace(/[?#][\s\S]*$/, '').replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/@]*@/i, '$1…@'),
     secrets
@@ -74,26 +74,26 @@ export function parsePostbackUrl(
   // Checked on the raw text: the URL parser would silently drop or rewrite these.
   if (SPACE_OR_CONTROL.test(input) || input.includes('\\')) {
     throw settingsError(
-      `Postback URL ${shown(input, secrets)} contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
+      `Postback URL ${quotedPostbackUrl(input, secrets)} contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
     )
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(input)?.[1]?.toLowerCase()
   const hasScheme = scheme !== undefined && input.slice(scheme.length + 1).startsWith('//')
   if (hasScheme && scheme !== 'https') {
     throw settingsError(
-      `Postback URL ${shown(input, secrets)} uses ${scheme}; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
+      `Postback URL ${quotedPostbackUrl(input, secrets)} uses ${scheme}; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
     )
   }
   const withScheme = hasScheme ? input : `https://${input}`
   const authority = /^https:\/\/([^/?#]*)/i.exec(withScheme)?.[1] ?? ''
   if (authority.includes('@')) {
     throw settingsError(
-      `Postback URL ${shown(input, secrets)} contains a user name or password; remove everything before "@". ${POSTBACK_URL_HELP}`
+      `Postback URL ${quotedPostbackUrl(input, secrets)} contains a user name or password; remove everything before "@". ${POSTBACK_URL_HELP}`
     )
   }
   if (/:[^\]]*$/.test(authority)) {
     throw settingsError(
-      `Postback URL ${shown(input, secrets)} names a port; Everflow tracking domains use the default https port. ${POSTBACK_URL_HELP}`
+      `Postback URL ${quotedPostbackUrl(input, secrets)} names a port; Everflow tracking domains use the default https port. ${POSTBACK_URL_HELP}`
     )
   }
 
@@ -101,25 +101,27 @@ export function parsePostbackUrl(
   try {
     url = new URL(withScheme)
   } catch {
-    throw settingsError(`Postback URL ${shown(input, secrets)} is not a URL or hostname. ${POSTBACK_URL_HELP}`)
+    throw settingsError(
+      `Postback URL ${quotedPostbackUrl(input, secrets)} is not a URL or hostname. ${POSTBACK_URL_HELP}`
+    )
   }
 
   const host = url.hostname.replace(/\.$/, '')
   if (host.startsWith('[') || /^[0-9.]+$/.test(host)) {
     const kind = isPrivateAddress(host.replace(/^\[|\]$/g, '')) ? 'a private or local IP address' : 'an IP address'
     throw settingsError(
-      `Postback URL ${shown(input, secrets)} points at ${kind}; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`
+      `Postback URL ${quotedPostbackUrl(input, secrets)} points at ${kind}; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`
     )
   }
   const labels = host.split('.')
   if (labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label)) || DIGITS.test(labels[labels.length - 1])) {
     throw settingsError(
-      `Postback URL ${shown(input, secrets)} does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`
+      `Postback URL ${quotedPostbackUrl(input, secrets)} does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`
     )
   }
   if (RESERVED_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) {
     throw settingsError(
-      `Postback URL ${shown(input, secrets)} names a local or reserved host; use your public Everflow tracking domain. ${POSTBACK_URL_HELP}`
+      `Postback URL ${quotedPostbackUrl(input, secrets)} names a local or reserved host; use your public Everflow tracking domain. ${POSTBACK_URL_HELP}`
     )
   }
 
@@ -140,7 +142,7 @@ const EVENT_ID_HELP =
  * Event names are matched exactly as Segment sends them.
  */
 export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<string, number> {
-  const quote = (value: unknown): string =>
+  const quoteMasked = (value: unknown): string =>
     typeof value === 'string'
       ? JSON.stringify(redact(value, secrets))
       : redact(JSON.stringify(value) ?? 'nothing', secrets)
@@ -162,7 +164,7 @@ export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<str
       const separator = entry.lastIndexOf('=')
       if (separator < 0) {
         throw settingsError(
-          `Event Mapping entry ${quote(entry)} has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.`
+          `Event Mapping entry ${quoteMasked(entry)} has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.`
         )
       }
       entries.push({ name: entry.slice(0, separator).trim(), id: entry.slice(separator + 1).trim() })
@@ -187,7 +189,7 @@ export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<str
   for (const { name, id } of entries) {
     if (name === '') {
       throw settingsError(
-        `Event Mapping has an entry with the ID ${quote(id)} but no event name. Write it as Event Name=ID, e.g. Order Completed=0.`
+        `Event Mapping has an entry with the ID ${quoteMasked(id)} but no event name. Write it as Event Name=ID, e.g. Order Completed=0.`
       )
     }
     const digits = typeof id === 'string' ? id.trim() : undefined
@@ -195,14 +197,14 @@ export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<str
     if (!Number.isSafeInteger(eventId) || eventId < 0) {
       throw settingsError(
         digits === ''
-          ? `Event Mapping has no ID for the event ${quote(name)}. ${EVENT_ID_HELP}`
-          : `Event Mapping gives the event ${quote(name)} the ID ${quote(id)}, which is not an Everflow event ID. ${EVENT_ID_HELP}`
+          ? `Event Mapping has no ID for the event ${quoteMasked(name)}. ${EVENT_ID_HELP}`
+          : `Event Mapping gives the event ${quoteMasked(name)} the ID ${quoteMasked(id)}, which is not an Everflow event ID. ${EVENT_ID_HELP}`
       )
     }
     const previous = eventIds.get(name)
     if (previous !== undefined && previous !== eventId) {
       throw settingsError(
-        `Event Mapping maps ${quote(name)} twice, to ${previous} and to ${eventId}. Keep one of them.`
+        `Event Mapping maps ${quoteMasked(name)} twice, to ${previous} and to ${eventId}. Keep one of them.`
       )
     }
     eventIds.set(name, eventId)
