@@ -5,7 +5,7 @@ const tseslint = require('typescript-eslint')
 const prettier = require('eslint-config-prettier')
 
 module.exports = tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '**/generated-types.ts'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'reports/', '.stryker-tmp/', '**/generated-types.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

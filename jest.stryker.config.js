@@ -1,0 +1,20 @@
+// The jest setup Stryker runs for every mutant: the normal one, minus the tests that no mutant can make fail.
+const base = require('./jest.config')
+
+// The fuzz properties draw fewer inputs per mutant; the named cases in the other files carry the rules.
+process.env.FUZZ_RUNS = process.env.FUZZ_RUNS ?? '1000'
+
+/** @type {import('jest').Config} */
+module.exports = {
+  ...base,
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    // Builds dist/ with tsc, packs and installs it, and runs it in a new process: the mutant is not active there.
+    '<rootDir>/test/package.test.ts',
+    // The toolkit is not the destination; its tests time request rates and in-flight counts, which fail under
+    // the load of instrumented runs, and e2e runs the CLI in child processes where the mutant is not active.
+    '<rootDir>/test/toolkit/'
+  ],
+  // The hardening summary is for the normal run; Stryker reports its own way.
+  reporters: ['default']
+}
