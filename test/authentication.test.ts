@@ -6,7 +6,6 @@ import {
   InvalidAuthenticationError
 } from '@segment/actions-core'
 import { testAuthentication } from '../src/authentication'
-import { EVERFLOW_API_RATE_LIMITED, EVERFLOW_API_UNAVAILABLE, INVALID_SETTINGS } from '../src/errors'
 import type { Settings } from '../src/generated-types'
 import { definition, settings, thrown } from './support/helpers'
 import { expectNoLeak } from './support/hardening'
@@ -79,7 +78,7 @@ describe('testAuthentication', () => {
       'API Key belongs to Everflow network 456, but the Postback URL (or Network ID) is for network 123. Use the API key and the Global Postback URL of the same Everflow network.'
     const error = await failure({}, mock)
     expect(error).toBeInstanceOf(IntegrationError)
-    expect(error.code).toBe(INVALID_SETTINGS)
+    expect(error.code).toBe('INVALID_SETTINGS')
     expect(error.message).toBe(message)
     expect(await wrapped({}, mock)).toContain(message)
   })
@@ -107,7 +106,7 @@ describe('testAuthentication', () => {
     }
     const error = await failure({}, mock)
     expect(error).toBeInstanceOf(IntegrationError)
-    expect(error.code).toBe(INVALID_SETTINGS)
+    expect(error.code).toBe('INVALID_SETTINGS')
     expect(error.message).toBe(
       "API Key is not known on Everflow's US API but works on the EU API: set API Region to EU."
     )
@@ -136,7 +135,7 @@ describe('testAuthentication', () => {
     const mock = () => api(US, { '/networks': [429, { error: 'Too many requests' }] })
     const error = await failure({}, mock)
     expect(error).toBeInstanceOf(IntegrationError)
-    expect(error.code).toBe(EVERFLOW_API_RATE_LIMITED)
+    expect(error.code).toBe('EVERFLOW_API_RATE_LIMITED')
     expect(error.status).toBe(429)
     expect(error.message).toBe(
       "Everflow's API rate limit was hit while checking the API Key. Try saving the settings again in a minute."
@@ -150,7 +149,7 @@ describe('testAuthentication', () => {
     const error = await failure({}, mock)
     expect(error).toBeInstanceOf(IntegrationError)
     expect(error).not.toBeInstanceOf(InvalidAuthenticationError)
-    expect(error.code).toBe(EVERFLOW_API_UNAVAILABLE)
+    expect(error.code).toBe('EVERFLOW_API_UNAVAILABLE')
     expect(error.message).toBe(
       `Everflow's US API could not be reached to check the API Key (HTTP ${status}); this says nothing about the key. Try saving the settings again in a few minutes.`
     )
@@ -163,7 +162,7 @@ describe('testAuthentication', () => {
         .get('/v1/networks')
         .replyWithError({ code: 'ECONNREFUSED', message: `connect failed, header ${API_KEY}` })
     const error = await failure({}, mock)
-    expect(error.code).toBe(EVERFLOW_API_UNAVAILABLE)
+    expect(error.code).toBe('EVERFLOW_API_UNAVAILABLE')
     expect(error.message).toContain('(ECONNREFUSED)')
     expectNoSecret(error)
     const message = await wrapped({}, mock)
@@ -174,7 +173,7 @@ describe('testAuthentication', () => {
   it('says Everflow could not be reached on a timeout', async () => {
     const mock = () => nock(US).get('/v1/networks').delay(10_500).reply(200, {})
     const error = await failure({}, mock)
-    expect(error.code).toBe(EVERFLOW_API_UNAVAILABLE)
+    expect(error.code).toBe('EVERFLOW_API_UNAVAILABLE')
     expect(error.message).toContain('could not be reached')
   }, 15_000)
 
@@ -201,7 +200,7 @@ describe('testAuthentication', () => {
     ['a verification token with spaces', { verificationToken: 'a b' }, 'Verification Token contains spaces']
   ])('refuses %s with the message the action gives, before calling Everflow', async (_name, overrides, message) => {
     const error = await failure(overrides, () => undefined)
-    expect(error.code).toBe(INVALID_SETTINGS)
+    expect(error.code).toBe('INVALID_SETTINGS')
     expect(error.message).toContain(message)
     expect(await wrapped(overrides, () => undefined)).toContain(message)
   })

@@ -8,7 +8,6 @@ import productionDefinition, { createDestination } from '../src'
 import { isPrivateAddress } from '../src/addresses'
 import type { HostLookup } from '../src/addresses'
 import { HostCheck } from '../src/hosts'
-import { INVALID_SETTINGS } from '../src/errors'
 import { orderCompleted, PUBLIC_ADDRESS, settings, subscriptionTo, thrown, TRACKING_ORIGIN } from './support/helpers'
 import { tally } from './support/hardening'
 
@@ -91,7 +90,7 @@ describe('before every postback', () => {
       destination.onEvent(orderCompleted(), { ...settings, subscription: subscriptionTo(definition) })
     )
     expect(error).toBeInstanceOf(IntegrationError)
-    expect([error.code, error.status]).toEqual([INVALID_SETTINGS, 400])
+    expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
     expect(error.message).toBe(
       `Postback URL host ${HOST} resolves to ${address}, a private or local address; postbacks go only to public addresses. ` +
         'Use your Everflow tracking domain (Control Center > Configuration > Global Postback).'

@@ -2,7 +2,6 @@
 // tracking domains that must. Refused URLs are also driven through the destination: no request is made.
 import nock from 'nock'
 import { createTestIntegration, IntegrationError } from '@segment/actions-core'
-import { INVALID_SETTINGS } from '../src/errors'
 import { parsePostbackUrl } from '../src/settings'
 import { definition, orderCompleted, settings, thrown } from './support/helpers'
 import { tally } from './support/hardening'
@@ -113,7 +112,7 @@ describe('Postback URLs that must be refused', () => {
     tally('ssrf')
     const error = await thrown(() => parsePostbackUrl(url))
     expect(error).toBeInstanceOf(IntegrationError)
-    expect(error.code).toBe(INVALID_SETTINGS)
+    expect(error.code).toBe('INVALID_SETTINGS')
     expect(error.message).toMatch(/^Postback URL /)
   })
 

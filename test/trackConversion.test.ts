@@ -7,7 +7,7 @@ import {
   PayloadValidationError,
   RetryableError
 } from '@segment/actions-core'
-import { CONVERSION_REJECTED, INVALID_SETTINGS, isRetryable, POSTBACK_FAILED } from '../src/errors'
+import { isRetryable } from '../src/errors'
 import {
   definition,
   ORDER_TIMESTAMP,
@@ -159,7 +159,7 @@ describe('trackConversion', () => {
   it('reports a bad setting as a settings error before sending anything', async () => {
     const error = await thrown(() => send(orderCompleted(), { postbackUrl: 'http://www.trkexample.com/?nid=1' }))
     expect(error).toBeInstanceOf(IntegrationError)
-    expect(error.code).toBe(INVALID_SETTINGS)
+    expect(error.code).toBe('INVALID_SETTINGS')
     expect(error.message).toContain('Everflow postbacks must use https')
     expect(isRetryable(error)).toBe(false)
   })
@@ -175,7 +175,7 @@ describe('trackConversion', () => {
       everflowAnswers(204)
       const error = await thrown(() => send())
       expect(error).toBeInstanceOf(IntegrationError)
-      expect(error.code).toBe(CONVERSION_REJECTED)
+      expect(error.code).toBe('EVERFLOW_CONVERSION_REJECTED')
       expect(error.message).toBe(
         `Everflow answered 204 No Content: it did not record the conversion for transaction_id ${TRANSACTION_ID}. ` +
           "Look up the transaction ID in Everflow's Advertiser Postback report or Conversion Report (Reporting); they show why a conversion was rejected."
@@ -186,7 +186,7 @@ describe('trackConversion', () => {
     it('200 with a JSON error body is a rejection, not a success', async () => {
       everflowAnswers(200, { error: 'invalid transaction id' }, { 'content-type': 'application/json' })
       const error = await thrown(() => send())
-      expect(error.code).toBe(CONVERSION_REJECTED)
+      expect(error.code).toBe('EVERFLOW_CONVERSION_REJECTED')
       expect(error.message).toContain('Everflow refused the conversion for transaction_id')
       expect(error.message).toContain(': invalid transaction id.')
       expect(isRetryable(error)).toBe(false)
@@ -207,7 +207,7 @@ describe('trackConversion', () => {
       const error = await thrown(() => send())
       expect(error).toBeInstanceOf(IntegrationError)
       expect(error).not.toBeInstanceOf(RetryableError)
-      expect(error.code).toBe(POSTBACK_FAILED)
+      expect(error.code).toBe('EVERFLOW_POSTBACK_FAILED')
       expect(error.status).toBe(status)
       expect(error.message).toContain(`Everflow answered ${status} `)
       expect(error.message).toContain(`: no (${status}). Check the Postback URL and Verification Token settings.`)
@@ -217,7 +217,7 @@ describe('trackConversion', () => {
     it('a redirect is not followed and not retried', async () => {
       everflowAnswers(302, '', { location: 'http://elsewhere.example/' })
       const error = await thrown(() => send())
-      expect(error.code).toBe(POSTBACK_FAILED)
+      expect(error.code).toBe('EVERFLOW_POSTBACK_FAILED')
       expect(error.message).toContain('Everflow answered 302 with a redirect to http://elsewhere.example/')
       expect(isRetryable(error)).toBe(false)
     })
@@ -320,7 +320,7 @@ describe('inputs as sources and settings files write them', () => {
       send(orderCompleted(), { eventMapping: { 'Order Completed': 'zero' } as unknown as string })
     )
     expect(error).toBeInstanceOf(IntegrationError)
-    expect([error.code, error.status]).toEqual([INVALID_SETTINGS, 400])
+    expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
     expect(error.message).toContain('Event Mapping gives the event "Order Completed" the ID "zero", which is not')
   })
 
