@@ -3,9 +3,8 @@
 // values, or throws PayloadValidationError; settings parse to a safe result or a settings IntegrationError.
 import fc from 'fast-check'
 import { IntegrationError, PayloadValidationError } from '@segment/actions-core'
-import { INVALID_SETTINGS } from '../src/errors'
 import { parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
-import { buildPostback, RESERVED_PARAMETERS } from '../src/trackConversion/postback'
+import { buildPostback } from '../src/trackConversion/postback'
 import type { Payload } from '../src/trackConversion/generated-types'
 import { tally } from './support/hardening'
 
@@ -86,15 +85,32 @@ const anything = fc.oneof(
   { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 5 }), scalar, { maxKeys: 3 }) },
   { weight: 1, arbitrary: fc.array(scalar, { maxLength: 3 }) }
 )
+// Every parameter the destination sets itself, plus event_id: written out here, so a name dropped from the code's
+// list is still drawn, and must still be refused.
+const RESERVED = [
+  'nid',
+  'transaction_id',
+  'adv_event_id',
+  'event_id',
+  'amount',
+  'order_id',
+  'user_ip',
+  'adv1',
+  'adv2',
+  'adv3',
+  'adv4',
+  'adv5',
+  'coupon_code',
+  'email',
+  'currency',
+  'timestamp',
+  'verification_token'
+]
 const customParameters = fc.oneof(
   anything,
-  fc.dictionary(
-    fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...RESERVED_PARAMETERS, 'sub1', 'Sub_2')),
-    anything,
-    {
-      maxKeys: 4
-    }
-  )
+  fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...RESERVED, 'sub1', 'Sub_2')), anything, {
+    maxKeys: 4
+  })
 )
 
 /** Mostly a valid value for the field, now and then anything at all. */
@@ -178,6 +194,88 @@ function expectedText(value: unknown): string | undefined {
   return value.trim() === '' ? undefined : value.trim()
 }
 
+const REFUSAL_START =
+  /^(transaction_id|referrer_type|event_name|adv_event_id|amount|order_id|user_ip|adv[1-5]|coupon_code|email|currency|timestamp|custom_parameters) |^Event |^The postback URL would be /
+
+// Payloads with every field valid: the builder must send each of them, so refusing too much fails here.
+const validText = fc.oneof(fc.string({ maxLength: 30 }), fc.integer({ min: -1e9, max: 1e9 }), fc.constant(undefined))
+const validPayload = fc.record(
+  {
+    transaction_id: fc.stringMatching(/^[0-9a-zA-Z_-]{1,256}$/),
+    referrer_type: fc.constantFrom('everflow', ' Everflow ', 'EVERFLOW'),
+    event_name: fc.constantFrom('Order Completed', 'Signed Up'),
+    adv_event_id: fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: undefined }),
+    amount: fc.option(
+      fc.oneof(
+        fc.double({ min: 0, max: 1e9, noNaN: true }),
+        fc.stringMatching(/^ ?[0-9]{1,6}([.,][0-9]{1,2})? ?$/),
+        fc.constantFrom('1,234.50', '1.234,50', '1,234,567', '')
+      ),
+      { nil: undefined }
+    ),
+    order_id: validText,
+    user_ip: fc.option(fc.oneof(fc.ipV4(), fc.ipV6()), { nil: undefined }),
+    adv1: validText,
+    adv2: validText,
+    adv3: validText,
+    adv4: validText,
+    adv5: validText,
+    coupon_code: validText,
+    email: fc.option(fc.constantFrom('jane@example.com', ' Jane.Doe+x@Example.co.uk '), { nil: undefined }),
+    currency: fc.option(fc.constantFrom('usd', 'EUR', 'Gbp', ' jpy '), { nil: undefined }),
+    timestamp: fc.option(
+      fc.oneof(
+        fc
+          .date({ min: new Date('1971-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+          .map((d) => d.toISOString()),
+        fc.integer({ min: 0, max: 4_102_444_800 }).map(String)
+      ),
+      { nil: undefined }
+    ),
+    custom_parameters: fc.option(
+      fc.dictionary(
+        fc.stringMatching(/^[A-Za-z0-9_]{1,12}$/).filter((name) => !RESERVED.includes(name.toLowerCase())),
+        fc.oneof(validText, fc.boolean()),
+        { maxKeys: 4 }
+      ),
+      { nil: undefined }
+    )
+  },
+  { requiredKeys: ['transaction_id', 'referrer_type', 'event_name'] }
+)
+
+describe('valid payloads', () => {
+  it(`are all sent (${RUNS} cases)`, () => {
+    check(validPayload, (input) => {
+      expect(new URL(buildPostback(input as unknown as Payload, settings).url).searchParams.get('nid')).toBe('123')
+    })
+  })
+
+  it(`are refused exactly when a custom parameter is named like one the destination sets (${RUNS} cases)`, () => {
+    const names = fc.oneof(
+      fc.constantFrom(...RESERVED),
+      fc.constantFrom(...RESERVED).map((name) => name.toUpperCase()),
+      fc.stringMatching(/^[A-Za-z0-9_]{1,12}$/)
+    )
+    check(
+      fc.tuple(validPayload, fc.dictionary(names, fc.string({ maxLength: 5 }), { minKeys: 1, maxKeys: 4 })),
+      ([input, custom]) => {
+        const payload = { ...input, custom_parameters: custom } as unknown as Payload
+        const reserved = Object.keys(custom).find((name) => RESERVED.includes(name.toLowerCase()))
+        if (reserved === undefined) {
+          expect(() => buildPostback(payload, settings)).not.toThrow()
+        } else {
+          expect(() => buildPostback(payload, settings)).toThrow(
+            new PayloadValidationError(
+              `custom_parameters name "${reserved}" is a parameter the destination sets itself. Map the value to its own field instead, or rename it.`
+            )
+          )
+        }
+      }
+    )
+  })
+})
+
 describe('hostile payloads', () => {
   it(`build a postback that round-trips exactly, or throw PayloadValidationError (${RUNS} cases)`, () => {
     let built = 0
@@ -188,6 +286,8 @@ describe('hostile payloads', () => {
         url = new URL(buildPostback(payload, settings).url)
       } catch (error) {
         if (!(error instanceof PayloadValidationError)) throw error
+        // A refusal names what it refuses: a field, the event, or the URL's length.
+        expect(error.message).toMatch(REFUSAL_START)
         return
       }
       expect(`${url.origin}${url.pathname}`).toBe('https://www.trkexample.com/pb')
@@ -262,7 +362,7 @@ function expectSafeBase(postbackBase: string): void {
 }
 
 function expectSettingsError(error: unknown): void {
-  if (!(error instanceof IntegrationError) || error.code !== INVALID_SETTINGS || error.status !== 400) throw error
+  if (!(error instanceof IntegrationError) || error.code !== 'INVALID_SETTINGS' || error.status !== 400) throw error
 }
 
 /** Mostly one of the usual values, now and then one of the odd ones. */
