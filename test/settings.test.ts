@@ -1,12 +1,11 @@
 import { IntegrationError } from '@segment/actions-core'
-import { INVALID_SETTINGS } from '../src/errors'
 import { parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
 import { settings, thrown } from './support/helpers'
 
 async function settingsError(fn: () => unknown): Promise<Error & { status?: number; code?: string }> {
   const error = await thrown(fn)
   expect(error).toBeInstanceOf(IntegrationError)
-  expect(error.code).toBe(INVALID_SETTINGS)
+  expect(error.code).toBe('INVALID_SETTINGS')
   expect(error.status).toBe(400)
   return error
 }
@@ -167,9 +166,19 @@ describe('Event Mapping', () => {
     expect(error.message).toContain(message)
   })
 
-  it('refuses a JSON array', async () => {
-    const error = await settingsError(() => parseEventMapping('[1]'))
-    expect(error.message).toContain('Event Mapping entry "[1]" has no "="')
+  // Only text starting with "{" is read as JSON, and that can only be an object; other text is read as lines.
+  it('reads text that is a JSON array as lines, and says its entry has no "="', async () => {
+    const error = await settingsError(() => parseEventMapping('[{"Order Completed": 0}]'))
+    expect(error.message).toBe(
+      'Event Mapping entry "[{\\"Order Completed\\": 0}]" has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.'
+    )
+  })
+
+  it.each([null, [], [['Order Completed', 0]]])('refuses the value %j, which is not an object', async (input) => {
+    const error = await settingsError(() => parseEventMapping(input))
+    expect(error.message).toBe(
+      'Event Mapping must be one Event Name=ID per line, or an object such as {"Order Completed": 0}.'
+    )
   })
 })
 
