@@ -1,0 +1,403 @@
+// Rules a user would notice breaking, each pinned through the real framework with its expected values written
+// here: what is sent, what is refused, and what the message names. Mutation testing (docs/mutation-testing.md)
+// found that the rest of the suite would not notice these breaking.
+import nock from 'nock'
+import { createTestIntegration } from '@segment/actions-core'
+import type { JSONObject, SegmentEvent } from '@segment/actions-core'
+import type { Settings } from '../src/generated-types'
+import { createDestination } from '../src'
+import { orderCompleted, publicLookup, thrown, TRACKING_ORIGIN, TRANSACTION_ID } from './support/helpers'
+
+const API_ORIGIN = 'https://api.test.example'
+const testDestination = createTestIntegration(createDestination({ lookup: publicLookup, apiOrigin: API_ORIGIN }))
+
+const settings: Settings = {
+  apiKey: 'rules-api-key-0000',
+  eventMapping: 'Order Completed=0',
+  postbackUrl: `${TRACKING_ORIGIN}/?nid=123`
+}
+
+afterEach(() => {
+  const pending = nock.pendingMocks()
+  nock.cleanAll()
+  expect(pending).toEqual([])
+})
+
+/** Answers the next postback; the returned list receives its query. */
+function everflowAnswers(status: number, body = '', headers: Record<string, string> = {}) {
+  const seen: Array<Array<[string, string]>> = []
+  nock(TRACKING_ORIGIN)
+    .get('/')
+    .query((query) => {
+      seen.push(Object.entries(query) as Array<[string, string]>)
+      return true
+    })
+    .reply(status, body, headers)
+  return seen
+}
+
+function send(options: { event?: SegmentEvent; mapping?: JSONObject; settings?: Partial<Settings> } = {}) {
+  return testDestination.testAction('trackConversion', {
+    event: options.event ?? orderCompleted(),
+    settings: { ...settings, ...options.settings },
+    mapping: options.mapping,
+    useDefaultMappings: true
+  })
+}
+
+/** The message the action refuses the event with; fails when it is sent instead. */
+async function refusal(options: Parameters<typeof send>[0]): Promise<string> {
+  return (await thrown(() => send(options))).message
+}
+
+/** The sent value of one query parameter, or undefined when the postback does not carry it. */
+async function sentValue(name: string, options: Parameters<typeof send>[0]): Promise<string | undefined> {
+  const seen = everflowAnswers(200, 'OK')
+  await send(options)
+  expect(seen).toHaveLength(1)
+  return new Map(seen[0]).get(name)
+}
+
+describe('custom parameters never replace what the destination sets', () => {
+  // Every parameter the destination sends itself, and event_id, which must never go next to adv_event_id.
+  const reserved = [
+    'nid',
+    'transaction_id',
+    'adv_event_id',
+    'event_id',
+    'amount',
+    'order_id',
+    'user_ip',
+    'adv1',
+    'adv2',
+    'adv3',
+    'adv4',
+    'adv5',
+    'coupon_code',
+    'email',
+    'currency',
+    'timestamp',
+    'verification_token'
+  ]
+
+  it.each(reserved)('refuses %s as a custom parameter, in any case', async (name) => {
+    for (const written of [name, name.toUpperCase()]) {
+      expect(await refusal({ mapping: { custom_parameters: { [written]: 'x' } } })).toBe(
+        `custom_parameters name "${written}" is a parameter the destination sets itself. Map the value to its own field instead, or rename it.`
+      )
+    }
+  })
+
+  it('sends a name that only contains a reserved one', async () => {
+    const seen = everflowAnswers(200, 'OK')
+    await send({ mapping: { custom_parameters: { my_amount: '5', nid2: 'x' } } })
+    expect(seen[0].slice(-2)).toEqual([
+      ['my_amount', '5'],
+      ['nid2', 'x']
+    ])
+  })
+})
+
+describe("Everflow's answer", () => {
+  it.each([300, 301, 399])('%i is a redirect, not a delivered conversion', async (status) => {
+    everflowAnswers(status, '', { location: 'https://elsewhere.example/' })
+    const error = await thrown(() => send())
+    expect([error.code, error.status]).toEqual(['EVERFLOW_POSTBACK_FAILED', 400])
+    expect(error.message).toBe(
+      `Everflow answered ${status} with a redirect to https://elsewhere.example/ for the conversion for transaction_id ${TRANSACTION_ID}; ` +
+        'postbacks are not sent on to other addresses. Check the Postback URL setting against the Global Postback URL in Everflow.'
+    )
+  })
+
+  it('299 with a plain body is delivered', async () => {
+    everflowAnswers(299, 'OK')
+    // The test integration keeps the responses of earlier calls that threw; this call's is the last.
+    const responses = await send()
+    expect(responses[responses.length - 1].status).toBe(299)
+  })
+
+  it('a 200 whose JSON error follows whitespace is a refusal', async () => {
+    everflowAnswers(200, ' \n {"error": "Invalid transaction id"}')
+    const error = await thrown(() => send())
+    expect([error.code, error.status]).toEqual(['EVERFLOW_CONVERSION_REJECTED', 400])
+    expect(error.message).toBe(
+      `Everflow refused the conversion for transaction_id ${TRANSACTION_ID}: Invalid transaction id. ` +
+        "Look up the transaction ID in Everflow's Advertiser Postback report or Conversion Report (Reporting); they show why a conversion was rejected."
+    )
+  })
+})
+
+describe('secrets pasted with spaces around them', () => {
+  // user_ip quotes the value it refuses; here the value is a secret mapped there by mistake.
+  const mappedIp = (value: string) => ({ user_ip: value })
+
+  it('masks a verification token in messages although the setting has spaces around it', async () => {
+    const message = await refusal({
+      mapping: mappedIp('tok-SECRET-91c2'),
+      settings: { verificationToken: '  tok-SECRET-91c2 ' }
+    })
+    expect(message).toBe('user_ip "***" is not an IPv4 or IPv6 address. Map it to context.ip or leave it unmapped.')
+  })
+
+  it('masks an API key in messages although the setting has spaces around it', async () => {
+    const message = await refusal({
+      mapping: mappedIp('key-SECRET-7f3a'),
+      settings: { apiKey: ' key-SECRET-7f3a\t' }
+    })
+    expect(message).toBe('user_ip "***" is not an IPv4 or IPv6 address. Map it to context.ip or leave it unmapped.')
+  })
+
+  it('sends the verification token trimmed', async () => {
+    expect(await sentValue('verification_token', { settings: { verificationToken: '  tok-SECRET-91c2 ' } })).toBe(
+      'tok-SECRET-91c2'
+    )
+  })
+})
+
+describe('how a settings message quotes the Postback URL', () => {
+  const HELP =
+    'Paste the Global Postback URL from Everflow (Control Center > Configuration > Global Postback), ' +
+    'e.g. https://www.trkexample.com/?nid=123&transaction_id={transaction_id}, or just its tracking domain.'
+
+  async function settingsMessage(postbackUrl: string): Promise<string> {
+    const error = await thrown(() => send({ settings: { postbackUrl } }))
+    expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
+    return error.message
+  }
+
+  it.each([
+    [
+      'http://www.trkexample.com/pb?nid=123&verification_token=abc',
+      'Postback URL "http://www.trkexample.com/pb" uses http'
+    ],
+    ['http://www.trkexample.com/pb#verification_token=abc', 'Postback URL "http://www.trkexample.com/pb" uses http'],
+    ['http://www.trkexample.com/pb#a?b', 'Postback URL "http://www.trkexample.com/pb" uses http'],
+    ['https://user:pa55@www.trkexample.com/', 'Postback URL "https://…@www.trkexample.com/" contains a user name'],
+    ['HTTPS://user:pa55@www.trkexample.com/', 'Postback URL "HTTPS://…@www.trkexample.com/" contains a user name'],
+    ['user:pa55@www.trkexample.com/', 'Postback URL "…@www.trkexample.com/" contains a user name'],
+    ['git+ssh://user:pa55@www.trkexample.com/', 'Postback URL "git+ssh://…@www.trkexample.com/" uses git+ssh'],
+    ['https://www.trkexample.com/a\u0007b?tok=1', 'Postback URL "https://www.trkexample.com/a\\u0007b" contains spaces']
+  ])('quotes %j without its query, fragment or user-info', async (postbackUrl, start) => {
+    const message = await settingsMessage(postbackUrl)
+    expect(message.startsWith(start)).toBe(true)
+    expect(message).not.toContain('pa55')
+    expect(message).not.toContain('verification_token')
+    expect(message.endsWith(HELP)).toBe(true)
+  })
+
+  it('masks a secret that is in the quoted part', async () => {
+    const error = await thrown(() =>
+      send({ settings: { postbackUrl: 'http://rules-api-key-0000.trkexample.com/', apiKey: 'rules-api-key-0000' } })
+    )
+    expect(error.message.startsWith('Postback URL "http://***.trkexample.com/" uses http')).toBe(true)
+  })
+
+  it('quotes at most 200 characters', async () => {
+    const exactly = `http://www.trkexample.com/${'a'.repeat(200 - 'http://www.trkexample.com/'.length)}`
+    expect(await settingsMessage(exactly)).toBe(
+      `Postback URL "${exactly}" uses http; Everflow postbacks must use https. ${HELP}`
+    )
+    const longer = `${exactly}b`
+    expect(await settingsMessage(longer)).toBe(
+      `Postback URL "${exactly}…" uses http; Everflow postbacks must use https. ${HELP}`
+    )
+  })
+})
+
+describe('messages name the field they refuse', () => {
+  // A lone surrogate cannot be sent in a URL; each text field says so by name.
+  it.each(['user_ip', 'email', 'currency', 'order_id', 'adv1', 'adv2', 'adv3', 'adv4', 'adv5', 'coupon_code'])(
+    '%s',
+    async (field) => {
+      expect(await refusal({ mapping: { [field]: 'a\ud800b' } })).toBe(
+        `${field} contains a broken character (an unpaired UTF-16 surrogate) that cannot be sent. Fix the value where it is set.`
+      )
+    }
+  )
+
+  it('a custom parameter, by its name', async () => {
+    expect(await refusal({ mapping: { custom_parameters: { sub1: 'a\udc00' } } })).toBe(
+      'custom_parameters "sub1" contains a broken character (an unpaired UTF-16 surrogate) that cannot be sent. Fix the value where it is set.'
+    )
+  })
+
+  it('a custom parameter that is not text', async () => {
+    expect(await refusal({ mapping: { custom_parameters: { sub1: { a: 1 } } } })).toBe(
+      'custom_parameters "sub1" must be text, but it is an object. Map it to a text or number property.'
+    )
+  })
+})
+
+describe('network IDs and event IDs are whole numbers written in digits', () => {
+  it.each(['0x10', '1e2', '-5', '12a', 'a12'])('refuses nid=%s in the Postback URL', async (nid) => {
+    const error = await thrown(() => send({ settings: { postbackUrl: `${TRACKING_ORIGIN}/?nid=${nid}` } }))
+    expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
+    expect(error.message).toContain(
+      `Postback URL (its nid parameter): ${JSON.stringify(nid.trim())} is not an Everflow network ID. A network ID is a positive whole number, such as 123.`
+    )
+  })
+
+  it.each(['0x10', '1e2', '-5', '0'])('refuses the Network ID setting %s', async (networkId) => {
+    const error = await thrown(() => send({ settings: { postbackUrl: TRACKING_ORIGIN, networkId } }))
+    expect(error.message).toBe(
+      `Network ID: "${networkId}" is not an Everflow network ID. A network ID is a positive whole number, such as 123.`
+    )
+  })
+
+  it('sends nid=007 as 7', async () => {
+    expect(await sentValue('nid', { settings: { postbackUrl: `${TRACKING_ORIGIN}/?nid=007` } })).toBe('7')
+  })
+
+  it.each(['0x10', '1e2', '-5', '1.5'])('refuses the event ID %s in Event Mapping', async (id) => {
+    const error = await thrown(() => send({ settings: { eventMapping: `Order Completed=${id}` } }))
+    expect(error.message).toBe(
+      `Event Mapping gives the event "Order Completed" the ID "${id}", which is not an Everflow event ID. ` +
+        'IDs are whole numbers of 0 or more: 0 for the base conversion, otherwise the advertiser event ID from Everflow.'
+    )
+  })
+})
+
+describe('amounts', () => {
+  it.each(['1e3', '0x10', '76.', '.5', '-5', '76.00 USD', '$76', '1,2,3', '12,3456.7'])('refuses %j', async (total) => {
+    expect(await refusal({ event: orderCompleted({ properties: { total } }) })).toBe(
+      `amount ${JSON.stringify(total)} is not a sale amount. Send a plain decimal of 0 or more, such as 76.00 or 76,00: no currency symbol or other text.`
+    )
+  })
+
+  it.each([
+    ['76.50', '76.5'],
+    [' 76 ', '76'],
+    ['12,34', '12.34'],
+    ['1,234.50', '1234.5'],
+    ['1,234,567', '1234567'],
+    ['1.234,50', '1234.5'],
+    ['1.234.567', '1234567'],
+    ['0,5', '0.5'],
+    ['1299,00', '1299']
+  ])('sends %j as %s', async (total, sent) => {
+    expect(await sentValue('amount', { event: orderCompleted({ properties: { total } }) })).toBe(sent)
+  })
+
+  it('says how to write an amount whose comma could be either separator', async () => {
+    expect(await refusal({ event: orderCompleted({ properties: { total: '1,299' } }) })).toBe(
+      'amount "1,299" could mean 1299 (with "," separating thousands) or 1.299 (with "," before the decimals). ' +
+        'Send it with a decimal point (1299.00 or 1.299) or as a number.'
+    )
+  })
+
+  it.each([null, ''])('sends no amount for %j', async (total) => {
+    expect(await sentValue('amount', { event: orderCompleted({ properties: { total } }) })).toBeUndefined()
+  })
+})
+
+describe('timestamps', () => {
+  it.each([null, ''])('sends no timestamp for %j', async (timestamp) => {
+    expect(await sentValue('timestamp', { mapping: { timestamp }, event: orderCompleted() })).toBeUndefined()
+  })
+
+  it.each([
+    ['1769860800', '1769860800'],
+    ['1769860800123', '1769860800'],
+    ['999999999999', '999999999999'],
+    ['2026-01-31T12:00:00.999Z', '1769860800']
+  ])('sends %j as %s', async (timestamp, sent) => {
+    expect(await sentValue('timestamp', { mapping: { timestamp } })).toBe(sent)
+  })
+})
+
+describe('currency codes', () => {
+  it.each(['USDX', 'dollars', 'US', 'U$D', '840'])('refuses %j', async (currency) => {
+    expect(await refusal({ mapping: { currency } })).toBe(
+      `currency "${currency}" is not a three-letter ISO 4217 code such as USD or EUR.`
+    )
+  })
+
+  it('sends eur as EUR', async () => {
+    expect(await sentValue('currency', { mapping: { currency: 'eur' } })).toBe('EUR')
+  })
+})
+
+describe('transaction IDs', () => {
+  it('sends one of 256 characters', async () => {
+    const id = 'a'.repeat(256)
+    expect(
+      await sentValue('transaction_id', {
+        event: orderCompleted({ context: { referrer: { type: 'everflow', id } } as SegmentEvent['context'] })
+      })
+    ).toBe(id)
+  })
+
+  it('refuses one of 257 characters', async () => {
+    const id = 'a'.repeat(257)
+    expect(
+      await refusal({
+        event: orderCompleted({ context: { referrer: { type: 'everflow', id } } as SegmentEvent['context'] })
+      })
+    ).toBe('transaction_id is 257 characters long; Everflow click IDs are at most 256. Check what is mapped to it.')
+  })
+})
+
+describe('reserved host names', () => {
+  it.each([
+    'tracker.localhost',
+    'tracker.local',
+    'tracker.localdomain',
+    'tracker.internal',
+    'tracker.intranet',
+    'tracker.lan',
+    'tracker.home.arpa',
+    'home.arpa',
+    'tracker.arpa',
+    'tracker.invalid',
+    'tracker.test',
+    'tracker.onion',
+    'TRACKER.ONION'
+  ])('refuses %s', async (host) => {
+    const error = await thrown(() => send({ settings: { postbackUrl: `https://${host}/?nid=123` } }))
+    expect(error.message).toContain(
+      `Postback URL "https://${host}/" names a local or reserved host; use your public Everflow tracking domain.`
+    )
+  })
+
+  it.each(['www.golocal.com', 'www.trkexample.onions', 'www.testing.com'])(
+    'sends to %s, which only contains a reserved name',
+    async (host) => {
+      nock(`https://${host}`).get('/').query(true).reply(200, 'OK')
+      const [response] = await send({ settings: { postbackUrl: `https://${host}/?nid=123` } })
+      expect(response.status).toBe(200)
+    }
+  )
+})
+
+describe('the settings check and the network of the API key', () => {
+  function networksAnswers(status: number, body: object) {
+    nock(API_ORIGIN).get('/v1/networks').reply(status, body)
+  }
+
+  it('accepts a network key whose answer has no network_id', async () => {
+    networksAnswers(200, { name: 'Example Network' })
+    await expect(testDestination.testAuthentication(settings)).resolves.not.toThrow()
+  })
+
+  it.each([123, '123'])('accepts network_id %j for nid=123', async (networkId) => {
+    networksAnswers(200, { network_id: networkId })
+    await expect(testDestination.testAuthentication(settings)).resolves.not.toThrow()
+  })
+
+  it('refuses a key of network 456 for nid=123', async () => {
+    networksAnswers(200, { network_id: '456' })
+    const error = await thrown(() => testDestination.testAuthentication(settings))
+    expect(error.message).toContain(
+      'API Key belongs to Everflow network 456, but the Postback URL (or Network ID) is for network 123.'
+    )
+  })
+
+  it('says to set API Region to US when the key works only there', async () => {
+    nock(API_ORIGIN).get('/v1/networks').reply(401, {})
+    nock(API_ORIGIN).get('/v1/networks').reply(200, { network_id: 123 })
+    const error = await thrown(() => testDestination.testAuthentication({ ...settings, apiRegion: 'eu' }))
+    expect(error.message).toContain(
+      "API Key is not known on Everflow's EU API but works on the US API: set API Region to US."
+    )
+  })
+})
