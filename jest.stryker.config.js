@@ -2,7 +2,7 @@
 const base = require('./jest.config')
 
 // The fuzz properties draw fewer inputs per mutant; the named cases in the other files carry the rules.
-process.env.FUZZ_RUNS = process.env.FUZZ_RUNS ?? '1000'
+process.env.FUZZ_RUNS = process.env.FUZZ_RUNS ?? '200'
 
 /** @type {import('jest').Config} */
 module.exports = {
