@@ -26,6 +26,7 @@ const RESERVED_SUFFIXES = [
   'internal',
   'intranet',
   'lan',
+  // Stryker disable next-line StringLiteral: equivalent, every name under home.arpa is also under arpa
   'home.arpa',
   'arpa',
   'invalid',
