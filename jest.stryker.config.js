@@ -11,6 +11,8 @@ module.exports = {
     '/node_modules/',
     // Builds dist/ with tsc, packs and installs it, and runs it in a new process: the mutant is not active there.
     '<rootDir>/test/package.test.ts',
+    // Tests the exporter script (no destination code runs), in child processes.
+    '<rootDir>/test/export-monorepo.test.ts',
     // The toolkit is not the destination; its tests time request rates and in-flight counts, which fail under
     // the load of instrumented runs, and e2e runs the CLI in child processes where the mutant is not active.
     '<rootDir>/test/toolkit/'
