@@ -130,7 +130,7 @@ describe('figures quoted in docs/', () => {
     const fuzz = read('test/fuzz.test.ts')
     const runs = Number(/FUZZ_RUNS \?\? ([0-9_]+)/.exec(fuzz)?.[1]?.replace(/_/g, ''))
     const properties = fuzz.match(/^\s+check\(/gm)?.length ?? 0
-    expect([runs, properties]).toEqual([10_000, 3])
+    expect([runs, properties]).toEqual([10_000, 5])
     expect(read('docs/hardening.md')).toMatch(
       new RegExp(
         `^hardening: faults=[0-9]+ cases, fuzz=${runs * properties} inputs, ssrf=[0-9]+ urls, misclassified=0, leaks=0$`,
