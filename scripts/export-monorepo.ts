@@ -213,7 +213,15 @@ function main(): void {
   const checkout = path.resolve(checkoutArg)
   const root = path.join(__dirname, '..')
   const available = monorepoPackages(checkout)
-  const added = Object.keys(ADDED_DEV_DEPENDENCIES).filter((name) => !available.has(name))
+  const own = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>
+  }
+  const manifestFile = path.join(checkout, 'packages/destination-actions/package.json')
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { devDependencies: Record<string, string> }
+  // Missing there, or already written by an earlier export (our exact pin): either way the pull request adds it.
+  const added = Object.keys(ADDED_DEV_DEPENDENCIES).filter(
+    (name) => !available.has(name) || manifest.devDependencies[name] === own.devDependencies[name]
+  )
   const plan = planExport(root, new Set([...available, ...added]))
   const used = added.filter((name) => plan.packages.has(name))
 
@@ -227,11 +235,6 @@ function main(): void {
 
   if (used.length > 0) {
     // The pull request holds the added dev dependency at the version this project tests with.
-    const own = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-      devDependencies: Record<string, string>
-    }
-    const manifestFile = path.join(checkout, 'packages/destination-actions/package.json')
-    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { devDependencies: Record<string, string> }
     for (const name of used) manifest.devDependencies[name] = own.devDependencies[name]
     manifest.devDependencies = Object.fromEntries(
       Object.entries(manifest.devDependencies).sort(([a], [b]) => a.localeCompare(b))

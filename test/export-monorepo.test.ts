@@ -150,7 +150,7 @@ describe('npm run export:monorepo', () => {
     expect(result.stdout).toContain('./bin/run generate:metadata-payload --path ' + FOLDER)
   }, 60_000)
 
-  it('replaces an earlier export instead of leaving stale files behind', () => {
+  it('replaces an earlier export without stale files, and still says the pull request adds fast-check', () => {
     const checkout = standInCheckout()
     write(path.join(checkout, FOLDER, 'removed-since.ts'), 'export {}\n')
     const result = spawnSync(
@@ -160,6 +160,14 @@ describe('npm run export:monorepo', () => {
     )
     expect(result.status).toBe(0)
     expect(existsSync(path.join(checkout, FOLDER, 'removed-since.ts'))).toBe(false)
+    // The manifest now holds fast-check from the first export: the pull request still adds it.
+    const again = spawnSync(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'scripts/export-monorepo.ts', checkout, '--no-generate'],
+      { cwd: ROOT, encoding: 'utf8' }
+    )
+    expect(again.status).toBe(0)
+    expect(again.stdout).toContain('Adds `fast-check` as a devDependency of packages/destination-actions')
   }, 60_000)
 
   it('fails, naming the file, when it is run without a checkout', () => {
