@@ -56,7 +56,7 @@ function parseNetworkId(value: string, source: string, secrets: string[], help =
  */
 function quotedPostbackUrl(input: string, secrets: string[]): string {
   const withoutSecrets = redact(
-    input.replace(/[?#][\s\S]*$/, '').replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/@]*@/i, '$1…@'),
+    input.replace(/[?#][\s\S]*$/, '').replace(/^((?:[a-z][a-z0-9+.-]*:)?\/+)?[^/@]*@/i, '$1…@'),
     secrets
   )
   return JSON.stringify(withoutSecrets.length > 200 ? `${withoutSecrets.slice(0, 200)}…` : withoutSecrets)
@@ -85,8 +85,9 @@ export function parsePostbackUrl(
       `Postback URL ${quotedPostbackUrl(input, secrets)} uses ${scheme}; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
     )
   }
-  const withScheme = hasScheme ? input : `https://${input}`
-  const authority = /^https:\/\/([^/?#]*)/i.exec(withScheme)?.[1] ?? ''
+  // The URL parser skips any number of slashes before the host, so the authority is read after all of them.
+  const withScheme = hasScheme ? input : `https://${input.replace(/^\/+/, '')}`
+  const authority = /^https:\/+([^/?#]*)/i.exec(withScheme)?.[1] ?? ''
   if (authority.includes('@')) {
     throw settingsError(
       `Postback URL ${quotedPostbackUrl(input, secrets)} contains a user name or password; remove everything before "@". ${POSTBACK_URL_HELP}`

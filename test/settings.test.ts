@@ -35,6 +35,9 @@ describe('Postback URL', () => {
     ['ftp://www.trkexample.com/', 'uses ftp'],
     ['https://user:pass@www.trkexample.com/', 'contains a user name or password'],
     ['https://www.trkexample.com@evil.example/', 'contains a user name or password'],
+    // Extra or missing slashes: the URL parser would read the host after them and drop the user-info silently.
+    ['//user:pa55@www.trkexample.com/', 'contains a user name or password'],
+    ['https:///user:pa55@www.trkexample.com/', 'contains a user name or password'],
     ['https://www.trkexample.com:8443/', 'names a port'],
     ['https://www.trkexample.com:443/', 'names a port'],
     ['https://127.0.0.1/', 'points at a private or local IP address'],
@@ -63,6 +66,17 @@ describe('Postback URL', () => {
     const error = await settingsError(() => parsePostbackUrl(input))
     expect(error.message).toContain(message)
     expect(error.message).toContain('Global Postback')
+  })
+
+  it.each([
+    '//user:pa55@www.trkexample.com/',
+    'https:///user:pa55@www.trkexample.com/',
+    '///user:pa55@www.trkexample.com/'
+  ])('never quotes the password of %j, whatever the slashes before it', async (input) => {
+    const error = await settingsError(() => parsePostbackUrl(input))
+    expect(error.message).toContain('contains a user name or password')
+    expect(error.message).not.toContain('pa55')
+    expect(error.message).toContain('…@www.trkexample.com/')
   })
 })
 
