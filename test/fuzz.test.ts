@@ -7,6 +7,7 @@ import { parseEventMapping, parsePostbackUrl, parseSettings } from '../src/setti
 import { buildPostback } from '../src/trackConversion/postback'
 import type { Payload } from '../src/trackConversion/generated-types'
 import { tally } from './support/hardening'
+import { RESERVED_PARAMETER_NAMES } from './support/helpers'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000)
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130)
@@ -85,27 +86,7 @@ const anything = fc.oneof(
   { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 5 }), scalar, { maxKeys: 3 }) },
   { weight: 1, arbitrary: fc.array(scalar, { maxLength: 3 }) }
 )
-// Every parameter the destination sets itself, plus event_id: written out here, so a name dropped from the code's
-// list is still drawn, and must still be refused.
-const RESERVED = [
-  'nid',
-  'transaction_id',
-  'adv_event_id',
-  'event_id',
-  'amount',
-  'order_id',
-  'user_ip',
-  'adv1',
-  'adv2',
-  'adv3',
-  'adv4',
-  'adv5',
-  'coupon_code',
-  'email',
-  'currency',
-  'timestamp',
-  'verification_token'
-]
+const RESERVED = RESERVED_PARAMETER_NAMES
 const customParameters = fc.oneof(
   anything,
   fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...RESERVED, 'sub1', 'Sub_2')), anything, {

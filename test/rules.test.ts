@@ -6,7 +6,14 @@ import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../src/generated-types'
 import { createDestination } from '../src'
-import { orderCompleted, publicLookup, thrown, TRACKING_ORIGIN, TRANSACTION_ID } from './support/helpers'
+import {
+  orderCompleted,
+  publicLookup,
+  RESERVED_PARAMETER_NAMES,
+  thrown,
+  TRACKING_ORIGIN,
+  TRANSACTION_ID
+} from './support/helpers'
 
 const API_ORIGIN = 'https://api.test.example'
 const testDestination = createTestIntegration(createDestination({ lookup: publicLookup, apiOrigin: API_ORIGIN }))
@@ -59,26 +66,7 @@ async function sentValue(name: string, options: Parameters<typeof send>[0]): Pro
 }
 
 describe('custom parameters never replace what the destination sets', () => {
-  // Every parameter the destination sends itself, and event_id, which must never go next to adv_event_id.
-  const reserved = [
-    'nid',
-    'transaction_id',
-    'adv_event_id',
-    'event_id',
-    'amount',
-    'order_id',
-    'user_ip',
-    'adv1',
-    'adv2',
-    'adv3',
-    'adv4',
-    'adv5',
-    'coupon_code',
-    'email',
-    'currency',
-    'timestamp',
-    'verification_token'
-  ]
+  const reserved = RESERVED_PARAMETER_NAMES
 
   it.each(reserved)('refuses %s as a custom parameter, in any case', async (name) => {
     for (const written of [name, name.toUpperCase()]) {

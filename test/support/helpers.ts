@@ -73,3 +73,27 @@ export async function thrown(fn: () => unknown): Promise<Error & { status?: numb
 export function queryOf(url: string): Array<[string, string]> {
   return [...new URL(url).searchParams.entries()]
 }
+
+/**
+ * Every parameter the destination sets itself, plus event_id (never sent next to adv_event_id): written out here,
+ * not imported, so a name dropped from the code's table is still tested, and must still be refused.
+ */
+export const RESERVED_PARAMETER_NAMES = [
+  'nid',
+  'transaction_id',
+  'adv_event_id',
+  'event_id',
+  'amount',
+  'order_id',
+  'user_ip',
+  'adv1',
+  'adv2',
+  'adv3',
+  'adv4',
+  'adv5',
+  'coupon_code',
+  'email',
+  'currency',
+  'timestamp',
+  'verification_token'
+]
