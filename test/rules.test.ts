@@ -97,6 +97,16 @@ describe("Everflow's answer", () => {
     )
   })
 
+  it('a redirect without a Location header still fails, saying it led nowhere', async () => {
+    everflowAnswers(302, '')
+    const error = await thrown(() => send())
+    expect([error.code, error.status]).toEqual(['EVERFLOW_POSTBACK_FAILED', 400])
+    expect(error.message).toBe(
+      `Everflow answered 302 with a redirect to nowhere for the conversion for transaction_id ${TRANSACTION_ID}; ` +
+        'postbacks are not sent on to other addresses. Check the Postback URL setting against the Global Postback URL in Everflow.'
+    )
+  })
+
   it('299 with a plain body is delivered', async () => {
     everflowAnswers(299, 'OK')
     // The test integration keeps the responses of earlier calls that threw; this call's is the last.
