@@ -7,6 +7,7 @@ import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../src/generated-types'
 import { createDestination } from '../src'
 import {
+  everflowAnswers,
   orderCompleted,
   publicLookup,
   RESERVED_PARAMETER_NAMES,
@@ -29,19 +30,6 @@ afterEach(() => {
   nock.cleanAll()
   expect(pending).toEqual([])
 })
-
-/** Answers the next postback; the returned list receives its query. */
-function everflowAnswers(status: number, body = '', headers: Record<string, string> = {}) {
-  const seen: Array<Array<[string, string]>> = []
-  nock(TRACKING_ORIGIN)
-    .get('/')
-    .query((query) => {
-      seen.push(Object.entries(query) as Array<[string, string]>)
-      return true
-    })
-    .reply(status, body, headers)
-  return seen
-}
 
 function send(options: { event?: SegmentEvent; mapping?: JSONObject; settings?: Partial<Settings> } = {}) {
   return testDestination.testAction('trackConversion', {

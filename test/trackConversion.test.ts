@@ -10,6 +10,7 @@ import {
 import { isRetryable } from '../src/errors'
 import {
   definition,
+  everflowAnswers,
   ORDER_TIMESTAMP,
   orderCompleted,
   queryOf,
@@ -27,19 +28,6 @@ afterEach(() => {
   nock.cleanAll()
   expect(pending).toEqual([])
 })
-
-/** Intercepts the next postback and answers it; the returned list receives the query it carried. */
-function everflowAnswers(status: number, body: string | object = '', headers: Record<string, string> = {}) {
-  const seen: Array<Array<[string, string]>> = []
-  nock(TRACKING_ORIGIN)
-    .get('/')
-    .query((query) => {
-      seen.push(Object.entries(query) as Array<[string, string]>)
-      return true
-    })
-    .reply(status, body, headers)
-  return seen
-}
 
 function send(event = orderCompleted(), extraSettings = {}) {
   return testDestination.testAction('trackConversion', {

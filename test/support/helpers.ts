@@ -1,3 +1,4 @@
+import nock from 'nock'
 import { createTestEvent, defaultValues } from '@segment/actions-core'
 import type { DestinationDefinition, SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../../src/generated-types'
@@ -97,3 +98,16 @@ export const RESERVED_PARAMETER_NAMES = [
   'timestamp',
   'verification_token'
 ]
+
+/** Intercepts the next postback and answers it; the returned list receives the query it carried. */
+export function everflowAnswers(status: number, body: string | object = '', headers: Record<string, string> = {}) {
+  const seen: Array<Array<[string, string]>> = []
+  nock(TRACKING_ORIGIN)
+    .get('/')
+    .query((query) => {
+      seen.push(Object.entries(query) as Array<[string, string]>)
+      return true
+    })
+    .reply(status, body, headers)
+  return seen
+}
