@@ -1,6 +1,7 @@
 // Hostile input, property-based (fast-check, seeded so every run is reproducible: FUZZ_SEED overrides).
 // Properties: the builder returns a postback whose query round-trips through URL to exactly the intended
 // values, or throws PayloadValidationError; settings parse to a safe result or a settings IntegrationError.
+import { isDeepStrictEqual } from 'util'
 import fc from 'fast-check'
 import { IntegrationError, PayloadValidationError } from '@segment/actions-core'
 import { parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
@@ -15,6 +16,26 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261130)
 function check<T>(arbitrary: fc.Arbitrary<T>, property: (value: T) => boolean | void): void {
   fc.assert(fc.property(arbitrary, property), { numRuns: RUNS, seed: SEED })
   tally('fuzz', RUNS)
+}
+
+// The properties compare plainly and call expect() only to report a mismatch: an expect() call costs more
+// than building a postback, and they run 50,000 times. Strictly equal values are also equal to toEqual.
+function expectEqual(actual: unknown, expected: unknown): void {
+  if (!isDeepStrictEqual(actual, expected)) expect(actual).toEqual(expected)
+}
+
+function expectMatch(text: string | undefined, pattern: RegExp): void {
+  if (text === undefined || !pattern.test(text)) expect(text).toMatch(pattern)
+}
+
+/** What build() threw, or undefined when it returned. */
+function thrownBy(build: () => unknown): unknown {
+  try {
+    build()
+  } catch (error) {
+    return error
+  }
+  return undefined
 }
 
 // Strings a hostile or broken source can send: any code units (lone surrogates too), URL syntax, controls,
@@ -228,7 +249,7 @@ const validPayload = fc.record(
 describe('valid payloads', () => {
   it(`are all sent (${RUNS} cases)`, () => {
     check(validPayload, (input) => {
-      expect(new URL(buildPostback(input as unknown as Payload, settings).url).searchParams.get('nid')).toBe('123')
+      expectEqual(new URL(buildPostback(input as unknown as Payload, settings).url).searchParams.get('nid'), '123')
     })
   })
 
@@ -243,14 +264,14 @@ describe('valid payloads', () => {
       ([input, custom]) => {
         const payload = { ...input, custom_parameters: custom } as unknown as Payload
         const reserved = Object.keys(custom).find((name) => RESERVED.includes(name.toLowerCase()))
+        const error = thrownBy(() => buildPostback(payload, settings))
         if (reserved === undefined) {
-          expect(() => buildPostback(payload, settings)).not.toThrow()
+          if (error !== undefined) expect(() => buildPostback(payload, settings)).not.toThrow()
         } else {
-          expect(() => buildPostback(payload, settings)).toThrow(
-            new PayloadValidationError(
-              `custom_parameters name "${reserved}" is a parameter the destination sets itself. Map the value to its own field instead, or rename it.`
-            )
-          )
+          const refusal = `custom_parameters name "${reserved}" is a parameter the destination sets itself. Map the value to its own field instead, or rename it.`
+          if (!(error instanceof PayloadValidationError && error.message === refusal)) {
+            expect(() => buildPostback(payload, settings)).toThrow(new PayloadValidationError(refusal))
+          }
         }
       }
     )
@@ -268,18 +289,17 @@ describe('hostile payloads', () => {
       } catch (error) {
         if (!(error instanceof PayloadValidationError)) throw error
         // A refusal names what it refuses: a field, the event, or the URL's length.
-        expect(error.message).toMatch(REFUSAL_START)
+        expectMatch(error.message, REFUSAL_START)
         return
       }
-      expect(`${url.origin}${url.pathname}`).toBe('https://www.trkexample.com/pb')
-      // One expect per check, not one per parameter: each expect() call costs more than building the postback.
+      expectEqual(`${url.origin}${url.pathname}`, 'https://www.trkexample.com/pb')
       const sent = new Map<string, string>()
       const repeated: string[] = []
       for (const [name, value] of url.searchParams) {
         if (sent.has(name)) repeated.push(name)
         sent.set(name, value)
       }
-      expect(repeated).toEqual([]) // no parameter twice
+      expectEqual(repeated, []) // no parameter twice
       const intended = new Map<string, string | undefined>([
         ['nid', '123'],
         ['transaction_id', payload.transaction_id],
@@ -298,10 +318,11 @@ describe('hostile payloads', () => {
       const amount = typeof payload.amount === 'string' ? payload.amount.trim() : payload.amount
       if (typeof amount === 'string' && /[,.].*[,.]|,/.test(amount)) {
         // Separators as stores write them: "," for thousands, or "." for thousands and "," before the decimals.
-        expect([
+        const readings = [
           String(Number(amount.replace(/,/g, ''))),
           String(Number(amount.replace(/\./g, '').replace(',', '.')))
-        ]).toContain(sent.get('amount'))
+        ]
+        if (!readings.includes(sent.get('amount') as string)) expect(readings).toContain(sent.get('amount'))
         intended.set('amount', sent.get('amount'))
       } else {
         intended.set(
@@ -314,15 +335,21 @@ describe('hostile payloads', () => {
       for (const [name, value] of Object.entries((payload.custom_parameters ?? {}) as Record<string, unknown>)) {
         intended.set(name, typeof value === 'boolean' ? String(value) : expectedText(value))
       }
-      expect([...intended].map(([name]) => [name, sent.get(name)])).toEqual([...intended])
+      expectEqual(
+        [...intended].map(([name]) => [name, sent.get(name)]),
+        [...intended]
+      )
       const timestamp = sent.get('timestamp')
       if (payload.timestamp === undefined || payload.timestamp === null || payload.timestamp === '') {
-        expect(timestamp).toBeUndefined()
+        expectEqual(timestamp, undefined)
       } else {
-        expect(timestamp).toMatch(/^-?[0-9]+$/)
+        expectMatch(timestamp, /^-?[0-9]+$/)
       }
       const known = new Set([...intended.keys(), 'timestamp'])
-      expect([...sent.keys()].filter((name) => !known.has(name))).toEqual([])
+      expectEqual(
+        [...sent.keys()].filter((name) => !known.has(name)),
+        []
+      )
       built++
     })
     // Both outcomes must be common, or the property tests little.
@@ -334,12 +361,11 @@ describe('hostile payloads', () => {
 /** A hostname is one the rules allow: a public-looking DNS name, never an address or a local name. */
 function expectSafeBase(postbackBase: string): void {
   const url = new URL(postbackBase)
-  expect(url.protocol).toBe('https:')
-  expect(url.port).toBe('')
-  expect(url.username + url.password).toBe('')
-  expect(url.search + url.hash).toBe('')
-  expect(url.hostname).not.toMatch(/^[0-9.]+$|^\[|localhost|\.internal$|\.local$/)
-  expect(url.hostname).toMatch(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*$/)
+  expectEqual([url.protocol, url.port, url.username + url.password, url.search + url.hash], ['https:', '', '', ''])
+  if (/^[0-9.]+$|^\[|localhost|\.internal$|\.local$/.test(url.hostname)) {
+    expect(url.hostname).not.toMatch(/^[0-9.]+$|^\[|localhost|\.internal$|\.local$/)
+  }
+  expectMatch(url.hostname, /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*$/)
 }
 
 function expectSettingsError(error: unknown): void {
@@ -426,11 +452,11 @@ describe('hostile settings', () => {
           return
         }
         parsed++
-        expect(mapping.size).toBeGreaterThan(0)
+        if (mapping.size === 0) expect(mapping.size).toBeGreaterThan(0)
         const wrong = [...mapping].filter(
           ([name, id]) => name !== name.trim() || name === '' || !(Number.isSafeInteger(id) && id >= 0)
         )
-        expect(wrong).toEqual([])
+        expectEqual(wrong, [])
       }
     )
     expect(parsed).toBeGreaterThan(RUNS * 0.05)
