@@ -17,6 +17,8 @@ module.exports = {
     // the load of instrumented runs, and e2e runs the CLI in child processes where the mutant is not active.
     '<rootDir>/test/toolkit/'
   ],
-  // The hardening summary is for the normal run; Stryker reports its own way.
+  // The hardening summary is for the normal run; Stryker reports its own way. Without the global setup's folder
+  // (which the summary's reporter removes) the tallies are not written, and no folder is left per mutant.
+  globalSetup: undefined,
   reporters: ['default']
 }

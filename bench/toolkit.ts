@@ -1,6 +1,6 @@
 // The toolkit's figures for npm run bench: the preview's dry run against the framework floor, and a backfill
 // against the batch path, both on the same machine state (rounds alternate, the figure is the median ratio).
-import { mkdtempSync, writeFileSync } from 'fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'fs'
 import { tmpdir } from 'os'
 import path from 'path'
 import type { SegmentEvent } from '@segment/actions-core'
@@ -9,10 +9,16 @@ import type { Io } from '../src/toolkit/io'
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-function ndjsonFile(events: SegmentEvent[], count: number): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'everflow-bench-')), 'events.ndjson')
-  writeFileSync(file, Array.from({ length: count }, (_, n) => JSON.stringify(events[n % events.length])).join('\n'))
-  return file
+/** Runs use() with an NDJSON file of `count` events in a temporary folder, removed afterwards. */
+async function withNdjsonFile<T>(events: SegmentEvent[], count: number, use: (file: string) => Promise<T>) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'everflow-bench-'))
+  const file = path.join(dir, 'events.ndjson')
+  try {
+    writeFileSync(file, Array.from({ length: count }, (_, n) => JSON.stringify(events[n % events.length])).join('\n'))
+    return await use(file)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 /** events/s of one toolkit run over `count` events, output thrown away (stderr, a summary, is kept for errors). */
@@ -45,8 +51,9 @@ async function medianRatio(rounds: number, measure: () => Promise<number>, again
 /** cli_dry/framework: the preview's dry run of NDJSON (--json, one line per event) over the framework floor. */
 export function cliDryOverFramework(events: SegmentEvent[], rounds: number, frameworkFloor: () => Promise<number>) {
   const count = 5_000
-  const file = ndjsonFile(events, count)
-  return medianRatio(rounds, () => toolkitRate(['--event', file, '--json'], {}, count), frameworkFloor)
+  return withNdjsonFile(events, count, (file) =>
+    medianRatio(rounds, () => toolkitRate(['--event', file, '--json'], {}, count), frameworkFloor)
+  )
 }
 
 /** backfill/batch: backfill --send of NDJSON against the loopback server over batches through onBatch. */
@@ -57,11 +64,12 @@ export function backfillOverBatch(
   batchPath: () => Promise<number>
 ) {
   const count = 10_000
-  const file = ndjsonFile(events, count)
   const env = { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: origin }
-  return medianRatio(
-    rounds,
-    () => toolkitRate(['backfill', '--event', file, '--send', '--every', '3600'], env, count),
-    batchPath
+  return withNdjsonFile(events, count, (file) =>
+    medianRatio(
+      rounds,
+      () => toolkitRate(['backfill', '--event', file, '--send', '--every', '3600'], env, count),
+      batchPath
+    )
   )
 }

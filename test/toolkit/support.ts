@@ -1,7 +1,7 @@
 // The toolkit run in-process: run() with an Io whose output is kept in strings.
 import http from 'http'
 import type { AddressInfo } from 'net'
-import { mkdtempSync, writeFileSync } from 'fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'fs'
 import { tmpdir } from 'os'
 import path from 'path'
 import { run } from '../../src/toolkit/main'
@@ -42,6 +42,7 @@ export const lines = (text: string) =>
 export const jsonLines = (text: string) => lines(text).map((line) => JSON.parse(line))
 
 const dir = mkdtempSync(path.join(tmpdir(), 'everflow-toolkit-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 export function file(name: string, content: string): string {
   const target = path.join(dir, name)
   writeFileSync(target, content)
