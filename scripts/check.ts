@@ -1,4 +1,4 @@
-// npm test's checks before jest, in one process instead of one ts-node start each: generated types and the docs
+// npm run check, which test/project.test.ts runs alongside the other test files: generated types and the docs
 // page are current, the definition passes validate, and (alongside, in its own process) tsc finds no type error.
 import { spawn } from 'child_process'
 import path from 'path'

@@ -20,7 +20,7 @@ const PROJECT_ONLY = [
   /^src\/toolkit\//,
   /^src\/cli\.ts$/,
   /^test\/toolkit\//,
-  /^test\/(cli|package|docs|validate-definition|export-monorepo)\.test\.ts$/
+  /^test\/(cli|package|project|docs|validate-definition|export-monorepo)\.test\.ts$/
 ]
 
 /** Dev dependencies the pull request adds to packages/destination-actions, and why. */

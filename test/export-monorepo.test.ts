@@ -100,6 +100,7 @@ describe('npm run export:monorepo', () => {
       'toolkit',
       '__tests__/cli.test.ts',
       '__tests__/package.test.ts',
+      '__tests__/project.test.ts',
       '__tests__/docs.test.ts',
       '__tests__/validate-definition.test.ts',
       '__tests__/export-monorepo.test.ts',
