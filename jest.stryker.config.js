@@ -13,6 +13,8 @@ module.exports = {
     '<rootDir>/test/package.test.ts',
     // Tests the exporter script (no destination code runs), in child processes.
     '<rootDir>/test/export-monorepo.test.ts',
+    // Runs npm run check (generated files, validate, tsc) in a child process, where the mutant is not active.
+    '<rootDir>/test/project.test.ts',
     // The toolkit is not the destination; its tests time request rates and in-flight counts, which fail under
     // the load of instrumented runs, and e2e runs the CLI in child processes where the mutant is not active.
     '<rootDir>/test/toolkit/'
