@@ -106,6 +106,7 @@ describe('npm run export:monorepo', () => {
       '__tests__/export-monorepo.test.ts',
       '__tests__/__helpers__/global-setup.js',
       '__tests__/__helpers__/hardening-reporter.js',
+      '__tests__/__helpers__/sequencer.js',
       'metadata.json'
     ]) {
       expect(`${file}: ${existsSync(path.join(folder, file))}`).toBe(`${file}: false`)
