@@ -133,6 +133,15 @@ describe('secrets pasted with spaces around them', () => {
     expect(message).toBe('user_ip "***" is not an IPv4 or IPv6 address. Map it to context.ip or leave it unmapped.')
   })
 
+  it('sends a conversion, and refuses bad data with the usual message, when the settings have no API key', async () => {
+    // Only the settings check uses the key; an action run without one must not fail on it.
+    const withoutKey = { apiKey: undefined } as unknown as Partial<Settings>
+    expect(await sentValue('transaction_id', { settings: withoutKey })).toBe(TRANSACTION_ID)
+    expect(await refusal({ mapping: mappedIp('not-an-ip'), settings: withoutKey })).toBe(
+      'user_ip "not-an-ip" is not an IPv4 or IPv6 address. Map it to context.ip or leave it unmapped.'
+    )
+  })
+
   it('sends the verification token trimmed', async () => {
     expect(await sentValue('verification_token', { settings: { verificationToken: '  tok-SECRET-91c2 ' } })).toBe(
       'tok-SECRET-91c2'
