@@ -26,6 +26,22 @@ describe('docs/everflow-actions.md', () => {
     expect(section).toContain('`type = "track" and event = "Audience Entered"`')
   })
 
+  it('shows what the definition says: every generated block as the definition renders it now', () => {
+    // npm run check compares the page byte for byte, after prettier, in its own process; this runs in-process,
+    // so that a changed label, description, default or preset fails here too. Prettier pads table cells and
+    // rulers, so runs of spaces and dashes are folded.
+    const folded = (text: string) =>
+      text
+        .replace(/\s+/g, ' ')
+        .replace(/ ?-{3,} ?/g, '---')
+        .trim()
+    const blockOf = (name: string) =>
+      page.slice(page.indexOf(`<!-- generated: ${name} -->`), page.indexOf(`<!-- end generated: ${name} -->`))
+    for (const [name, content] of Object.entries(generatedParts())) {
+      expect([name, folded(blockOf(name))]).toEqual([name, folded(`<!-- generated: ${name} -->\n\n${content}`)])
+    }
+  })
+
   it('render replaces a stale generated block and keeps the hand-written text', () => {
     const stale = 'intro\n<!-- generated: fields -->\nold table\n<!-- end generated: fields -->\noutro\n'
     const fresh = render(stale, { fields: generatedParts().fields })
