@@ -7,7 +7,7 @@ import {
 } from '@segment/actions-core'
 import { testAuthentication } from '../src/authentication'
 import type { Settings } from '../src/generated-types'
-import { definition, settings, thrown } from './support/helpers'
+import { definition, neverAnswers, settings, thrown } from './support/helpers'
 import { expectNoLeak } from './support/hardening'
 
 const testDestination = createTestIntegration(definition)
@@ -172,10 +172,7 @@ describe('testAuthentication', () => {
 
   it('says Everflow could not be reached on a timeout', async () => {
     // Everflow takes the request and never answers; a 50 ms timeout instead of the framework's 10 s.
-    const mock = () =>
-      nock(US)
-        .get('/v1/networks')
-        .reply(() => new Promise<[number]>(() => undefined))
+    const mock = () => nock(US).get('/v1/networks').reply(neverAnswers)
     const error = await failure({}, mock, createRequestClient({ timeout: 50 }))
     expect(error.code).toBe('EVERFLOW_API_UNAVAILABLE')
     expect(error.message).toContain('could not be reached')

@@ -13,6 +13,7 @@ import {
   definition,
   everflowAnswers,
   ORDER_TIMESTAMP,
+  neverAnswers,
   orderCompleted,
   publicLookup,
   queryOf,
@@ -227,10 +228,7 @@ describe('trackConversion', () => {
 
     it('a timeout is retried', async () => {
       // Everflow takes the request and never answers; a 50 ms timeout instead of the framework's 10 s.
-      nock(TRACKING_ORIGIN)
-        .get('/')
-        .query(true)
-        .reply(() => new Promise<[number]>(() => undefined))
+      nock(TRACKING_ORIGIN).get('/').query(true).reply(neverAnswers)
       const impatient = createTestIntegration(createDestination({ lookup: publicLookup, timeout: 50 }))
       const error = await thrown(() =>
         impatient.testAction('trackConversion', { event: orderCompleted(), settings, useDefaultMappings: true })

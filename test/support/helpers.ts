@@ -18,6 +18,9 @@ export const settings: Settings = {
 export const PUBLIC_ADDRESS = '93.184.215.14'
 export const publicLookup: HostLookup = () => Promise.resolve([PUBLIC_ADDRESS])
 
+/** A nock reply for a server that takes the request and never answers: only a timeout ends it. */
+export const neverAnswers = () => new Promise<[number]>(() => undefined)
+
 /** The destination as Segment runs it, with DNS answered by publicLookup. */
 export const definition = createDestination({ lookup: publicLookup })
 
