@@ -48,8 +48,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /** Spaces calls so at most `perSecond` start each second; each caller awaits its own turn. */
 export function createPacer(perSecond: number | undefined, wait: (ms: number) => Promise<void> = sleep) {
-  if (!perSecond || perSecond <= 0 || !Number.isFinite(perSecond)) return () => Promise.resolve()
-  const interval = 1000 / perSecond
+  // No rate, or 0, spaces nothing. (A negative, NaN or infinite rate would space nothing either.)
+  const rate = perSecond ?? 0
+  if (!(rate > 0)) return () => Promise.resolve()
+  const interval = 1000 / rate
   let nextSlot = 0
   return (): Promise<void> => {
     const now = Date.now()
@@ -61,7 +63,8 @@ export function createPacer(perSecond: number | undefined, wait: (ms: number) =>
 
 /** Retry-After in milliseconds: seconds or an HTTP date; undefined when absent or unreadable. */
 function retryAfterOf(response: ModifiedResponse): number | undefined {
-  const value = response.headers.get('retry-after')?.trim()
+  // Header values arrive trimmed.
+  const value = response.headers.get('retry-after')
   if (!value) return undefined
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000
   const date = Date.parse(value)

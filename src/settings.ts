@@ -78,7 +78,7 @@ export function parsePostbackUrl(
       `Postback URL ${quotedPostbackUrl(input, secrets)} contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
     )
   }
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(input)?.[1]?.toLowerCase()
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(input)?.[1].toLowerCase()
   const hasScheme = scheme !== undefined && input.slice(scheme.length + 1).startsWith('//')
   if (hasScheme && scheme !== 'https') {
     throw settingsError(
@@ -121,7 +121,8 @@ export function parsePostbackUrl(
       `Postback URL ${quotedPostbackUrl(input, secrets)} does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`
     )
   }
-  if (RESERVED_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) {
+  // A name of one label was refused above, so a reserved name always follows a dot.
+  if (RESERVED_SUFFIXES.some((suffix) => host.endsWith(`.${suffix}`))) {
     throw settingsError(
       `Postback URL ${quotedPostbackUrl(input, secrets)} names a local or reserved host; use your public Everflow tracking domain. ${POSTBACK_URL_HELP}`
     )

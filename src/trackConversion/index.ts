@@ -57,7 +57,7 @@ export function createTrackConversion(
       await forEachBounded(payloads, MAX_POSTBACKS_IN_FLIGHT, async (payload, index) => {
         try {
           const { sent, response } = await sendConversion(request, payload, parsed, secrets, transport, hostCheck)
-          results.setSuccessResponseAtIndex(index, { status: response.status, sent, body: response.content ?? '' })
+          results.setSuccessResponseAtIndex(index, { status: response.status, sent, body: response.content })
         } catch (error) {
           results.setErrorResponseAtIndex(index, batchErrorResult(error))
         }

@@ -30,7 +30,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Optional text values are sent trimmed; blank means absent. */
 function optionalText(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  // Number.isFinite is true only for a finite number, never for text.
+  if (Number.isFinite(value)) return String(value)
   if (typeof value !== 'string') {
     refuseEvent(`${field} must be text, but it is ${valueWithKind(value)}. Map it to a text or number property.`)
   }
@@ -43,12 +44,13 @@ function optionalText(value: unknown, field: string): string | undefined {
   return trimmed === '' ? undefined : trimmed
 }
 
-/** A received value as a message shows it: text in quotes, numbers as written, anything else by its kind. */
+/**
+ * A received value as a message shows it: text in quotes, numbers as written, anything else by its kind.
+ * Never given a missing value: each reader says "missing" in its own words.
+ */
 function quoteValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  if (value === undefined) return 'missing'
-  if (value === null) return 'null'
   return Array.isArray(value) ? 'a list' : 'an object'
 }
 
@@ -137,7 +139,8 @@ function plainDecimal(text: string): string | undefined {
 function readAmount(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined
   const decimal = typeof value === 'string' ? plainDecimal(value.trim()) : undefined
-  const number = typeof value === 'number' ? value : decimal !== undefined ? Number(decimal) : NaN
+  // Number(undefined) is NaN, so text that is no decimal is refused below.
+  const number = typeof value === 'number' ? value : Number(decimal)
   if (!Number.isFinite(number) || number < 0) {
     refuseEvent(`amount ${quoteValue(value)} is not a sale amount. ${AMOUNT_HELP}`)
   }
@@ -296,7 +299,7 @@ export const POSTBACK_PARAMETERS: readonly PostbackParameter[] = [
 
 /** Names custom_parameters may not use: the table's, and `event_id`, which must never be sent next to `adv_event_id`. */
 export const RESERVED_PARAMETERS: ReadonlySet<string> = new Set([
-  ...POSTBACK_PARAMETERS.flatMap(({ parameter }) => (parameter === undefined ? [] : [parameter])),
+  ...POSTBACK_PARAMETERS.flatMap(({ parameter }) => parameter ?? []),
   'event_id'
 ])
 
