@@ -1,4 +1,5 @@
 import type { Settings } from './generated-types'
+import { isIP } from 'net'
 import { isPrivateAddress } from './addresses'
 import { settingsError } from './errors'
 import { redact, secretsOf } from './secrets'
@@ -109,14 +110,17 @@ export function parsePostbackUrl(
   }
 
   const host = url.hostname.replace(/\.$/, '')
-  if (host.startsWith('[') || /^[0-9.]+$/.test(host)) {
-    const kind = isPrivateAddress(host.replace(/^\[|\]$/g, '')) ? 'a private or local IP address' : 'an IP address'
+  // The URL parser writes every IPv4 form (0x7f.1, 2130706433 ...) as dotted decimal and IPv6 in brackets.
+  const address = host.startsWith('[') ? host.slice(1, -1) : host
+  if (isIP(address) !== 0) {
+    const kind = isPrivateAddress(address) ? 'a private or local IP address' : 'an IP address'
     throw settingsError(
       `Postback URL ${quotedPostbackUrl(input, secrets)} points at ${kind}; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`
     )
   }
   const labels = host.split('.')
-  if (labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label)) || DIGITS.test(labels[labels.length - 1])) {
+  // A last label of digits never gets here: the URL parser reads such a host as an IPv4 address or refuses it.
+  if (labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label))) {
     throw settingsError(
       `Postback URL ${quotedPostbackUrl(input, secrets)} does not name a public tracking domain such as www.trkexample.com. ${POSTBACK_URL_HELP}`
     )

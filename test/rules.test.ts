@@ -396,3 +396,112 @@ describe('the settings check and the network of the API key', () => {
     )
   })
 })
+
+describe('Postback URL forms', () => {
+  const HELP =
+    'Paste the Global Postback URL from Everflow (Control Center > Configuration > Global Postback), ' +
+    'e.g. https://www.trkexample.com/?nid=123&transaction_id={transaction_id}, or just its tracking domain.'
+
+  /** The path and query the postback was sent with, to www.trkexample.com. */
+  async function sentTo(postbackUrl: string): Promise<string> {
+    const paths: string[] = []
+    nock(TRACKING_ORIGIN)
+      .get(/.*/)
+      .reply(function (uri) {
+        paths.push(uri)
+        return [200, 'OK']
+      })
+    await send({ settings: { postbackUrl } })
+    return paths[0]
+  }
+
+  async function settingsMessage(postbackUrl: string): Promise<string> {
+    const error = await thrown(() => send({ settings: { postbackUrl } }))
+    expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
+    return error.message
+  }
+
+  it.each([
+    ['www.trkexample.com/pb?nid=123', '/pb?'],
+    ['//www.trkexample.com/pb?nid=123', '/pb?'],
+    ['https://www.trkexample.com/a/b?nid=123', '/a/b?']
+  ])('sends %j to its path', async (postbackUrl, path) => {
+    expect((await sentTo(postbackUrl)).startsWith(path)).toBe(true)
+  })
+
+  it('reads nid with spaces around it', async () => {
+    expect(await sentValue('nid', { settings: { postbackUrl: `${TRACKING_ORIGIN}/?nid=%20123%20` } })).toBe('123')
+  })
+
+  it.each(['5{x}', '{x}5'])('refuses nid=%s, which is not only a placeholder', async (nid) => {
+    expect(await settingsMessage(`${TRACKING_ORIGIN}/?nid=${nid}`)).toBe(
+      `Postback URL (its nid parameter): "${nid}" is not an Everflow network ID. A network ID is a positive whole number, such as 123. ${HELP}`
+    )
+  })
+
+  it('refuses a host whose last label is a number, which is no IPv4 address either', async () => {
+    expect(await settingsMessage('https://www.trkexample.com.123/?nid=123')).toBe(
+      `Postback URL "https://www.trkexample.com.123/" is not a URL or hostname. ${HELP}`
+    )
+  })
+
+  it.each([
+    ['https://2130706433/', 'a private or local IP address'],
+    ['https://0x5d.184.215.14/', 'an IP address'],
+    ['https://[2606:4700::6810:84e5]/', 'an IP address'],
+    ['https://[::ffff:a9fe:a9fe]/', 'a private or local IP address']
+  ])('refuses %s, an address in any form', async (postbackUrl, kind) => {
+    expect(await settingsMessage(`${postbackUrl}?nid=123`)).toBe(
+      `Postback URL "${postbackUrl}" points at ${kind}; use your Everflow tracking domain. ${HELP}`
+    )
+  })
+
+  it('quotes a URL whose query holds a space without that query', async () => {
+    expect(await settingsMessage('https://www.trkexample.com/pb?verification_token=a b')).toBe(
+      `Postback URL "https://www.trkexample.com/pb" contains spaces, control characters or backslashes. ${HELP}`
+    )
+  })
+
+  it('quotes an "@" in the path as it is: only user-info before the host is hidden', async () => {
+    expect(await settingsMessage('https://www.trkexample.com:8443/a@b')).toBe(
+      `Postback URL "https://www.trkexample.com:8443/a@b" names a port; Everflow tracking domains use the default https port. ${HELP}`
+    )
+  })
+
+  it('is missing', async () => {
+    expect(await settingsMessage(undefined as unknown as string)).toBe(`Postback URL is empty. ${HELP}`)
+  })
+})
+
+describe('Event Mapping forms', () => {
+  async function settingsMessage(eventMapping: unknown): Promise<string> {
+    const error = await thrown(() => send({ settings: { eventMapping: eventMapping as string } }))
+    expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
+    return error.message
+  }
+
+  it('skips lines of spaces and reads names and IDs with spaces around them', async () => {
+    const eventMapping = 'Signed Up=4\n   \n  Order Completed  =  7  \n'
+    expect(await sentValue('adv_event_id', { settings: { eventMapping } })).toBe('7')
+  })
+
+  it('quotes an ID without the spaces around it', async () => {
+    expect(await settingsMessage('Order Completed =  seven ')).toBe(
+      'Event Mapping gives the event "Order Completed" the ID "seven", which is not an Everflow event ID. ' +
+        'IDs are whole numbers of 0 or more: 0 for the base conversion, otherwise the advertiser event ID from Everflow.'
+    )
+  })
+
+  it('says an ID that is not there at all is "nothing"', async () => {
+    expect(await settingsMessage({ 'Order Completed': undefined })).toBe(
+      'Event Mapping gives the event "Order Completed" the ID nothing, which is not an Everflow event ID. ' +
+        'IDs are whole numbers of 0 or more: 0 for the base conversion, otherwise the advertiser event ID from Everflow.'
+    )
+  })
+
+  it('is missing', async () => {
+    expect(await settingsMessage(undefined)).toBe(
+      'Event Mapping is empty. Add one Event Name=ID per line, e.g. Order Completed=0 (0 is the base conversion).'
+    )
+  })
+})
