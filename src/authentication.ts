@@ -42,10 +42,11 @@ export async function testAuthentication(
   const { networkId, postbackHost } = parseSettings(settings)
   await hostCheck?.inSettingsCheck(postbackHost)
   const region = regionOf(settings.apiRegion)
-  const apiKey = settings.apiKey ?? ''
-  if (apiKey.trim() === '') throw new InvalidAuthenticationError(`API Key is empty. ${MAKE_A_KEY}`)
+  // Segment's schema check has made sure the key is there.
+  const apiKey = settings.apiKey.trim()
+  if (apiKey === '') throw new InvalidAuthenticationError(`API Key is empty. ${MAKE_A_KEY}`)
 
-  const check = await checkKey(request, region, apiKey.trim(), apiOrigin)
+  const check = await checkKey(request, region, apiKey, apiOrigin)
   switch (check.kind) {
     case 'network':
       if (check.networkId !== undefined && check.networkId !== networkId) {
@@ -60,7 +61,7 @@ export async function testAuthentication(
     case 'unauthorized': {
       // The classic EU mistake: a key of an EU-hosted account checked against the US host, or the reverse.
       const other: Region = region === 'us' ? 'eu' : 'us'
-      const elsewhere = await checkKey(request, other, apiKey.trim(), apiOrigin)
+      const elsewhere = await checkKey(request, other, apiKey, apiOrigin)
       if (elsewhere.kind === 'network' || elsewhere.kind === 'advertiser') {
         throw settingsError(
           `API Key is not known on Everflow's ${REGION_NAMES[region]} API but works on the ${REGION_NAMES[other]} API: ` +

@@ -30,8 +30,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Optional text values are sent trimmed; blank means absent. */
 function optionalText(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined
-  // Number.isFinite is true only for a finite number, never for text.
-  if (Number.isFinite(value)) return String(value)
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
   if (typeof value !== 'string') {
     refuseEvent(`${field} must be text, but it is ${valueWithKind(value)}. Map it to a text or number property.`)
   }
