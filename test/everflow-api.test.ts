@@ -1,6 +1,6 @@
 import nock from 'nock'
 import { createRequestClient } from '@segment/actions-core'
-import { createEverflowApi, createPacer, regionOf } from '../src/everflow-api'
+import { createEverflowApi, createPacer, regionOf, sleep } from '../src/everflow-api'
 
 const KEY = 'api-key-SECRET'
 afterEach(() => nock.cleanAll())
@@ -87,6 +87,60 @@ describe('Everflow API client', () => {
     expect(waits[1]).toBeLessThanOrEqual(400)
   })
 
+  it.each<[string, number]>([
+    ['7', 7000],
+    ['12', 12_000],
+    ['1.25', 1250],
+    ['1.5', 1500],
+    ['0', 0],
+    // Unreadable: the usual backoff of 1 s for a first retry.
+    ['5x', 1000],
+    ['x5', 1000],
+    ['5 seconds', 1000],
+    ['Thu, 01 Jan 2015 00:00:00 GMT', 0]
+  ])('reads Retry-After %j as a wait of %i ms', async (retryAfter, waitMs) => {
+    expect(await waitsAfter429(retryAfter)).toEqual([waitMs])
+  })
+
+  it('reads a Retry-After date as the time until then', async () => {
+    const [waitMs] = await waitsAfter429(new Date(Date.now() + 10_000).toUTCString())
+    // The header has whole seconds, and time passes while the request is answered.
+    expect(waitMs).toBeGreaterThan(8000)
+    expect(waitMs).toBeLessThanOrEqual(10_000)
+  })
+
+  it.each([300, 302, 304])('classifies %i as unexpected, not followed', async (status) => {
+    nock('https://api.eflow.team').get('/v1/x').reply(status, {}, { Location: 'https://api.eflow.team/v1/y' })
+    const api = createEverflowApi({ request: createRequestClient(), apiKey: KEY, region: 'us' })
+    expect(await api.get('/x')).toEqual({ kind: 'unexpected', status })
+  })
+
+  it('says "network error" when the request fails without a code or name (an error with no name)', async () => {
+    const api = createEverflowApi({
+      request: () => Promise.reject(Object.assign(new Error('no'), { name: undefined })),
+      apiKey: KEY,
+      region: 'us'
+    })
+    expect(await api.get('/x')).toEqual({ kind: 'unreachable', reason: 'network error' })
+  })
+
+  it.each([undefined, 0])('does not space calls without a rate (%p)', async (perSecond) => {
+    const waits: number[] = []
+    const pace = createPacer(perSecond, (ms) => {
+      waits.push(ms)
+      return Promise.resolve()
+    })
+    await Promise.all([expect(pace()).resolves.toBeUndefined(), expect(pace()).resolves.toBeUndefined()])
+    expect(waits).toEqual([])
+  })
+
+  it('sleeps for the time it is given', async () => {
+    const started = Date.now()
+    await sleep(30)
+    // Node may fire a timer up to a millisecond early.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(29)
+  })
+
   it.each([
     ['EU', 'eu'],
     ['eu', 'eu'],
@@ -97,3 +151,21 @@ describe('Everflow API client', () => {
     expect(regionOf(value)).toBe(region)
   })
 })
+
+/** The waits the client makes after one 429 carrying this Retry-After, before its retry is answered 200. */
+async function waitsAfter429(retryAfter: string): Promise<number[]> {
+  nock('https://api.eflow.team').get('/v1/x').reply(429, {}, { 'Retry-After': retryAfter }).get('/v1/x').reply(200, {})
+  const waits: number[] = []
+  const api = createEverflowApi({
+    request: createRequestClient(),
+    apiKey: KEY,
+    region: 'us',
+    retriesOnRateLimit: 1,
+    sleep: (ms) => {
+      waits.push(ms)
+      return Promise.resolve()
+    }
+  })
+  expect((await api.get('/x')).kind).toBe('ok')
+  return waits
+}

@@ -58,6 +58,10 @@ describe('isPrivateAddress', () => {
   it.each(PUBLIC_ADDRESSES)('%s is public', (address) => {
     expect(isPrivateAddress(address)).toBe(false)
   })
+
+  it.each(['www.trkexample.com', '', '1.2.3', '[::1]'])('%j, which is no address, is never a target', (text) => {
+    expect(isPrivateAddress(text)).toBe(true)
+  })
 })
 
 /** A resolver that answers from a table and counts its calls. */
@@ -195,10 +199,51 @@ describe('HostCheck cache', () => {
       },
       maxHosts: 2
     })
-    for (const host of ['a.example.com', 'b.example.com', 'c.example.com', 'a.example.com']) {
+    for (const host of [
+      'a.example.com',
+      'b.example.com',
+      'a.example.com',
+      'b.example.com',
+      'c.example.com',
+      'a.example.com'
+    ]) {
       await check.beforePostback(host)
     }
     expect(calls).toEqual(['a.example.com', 'b.example.com', 'c.example.com', 'a.example.com'])
+  })
+
+  it('keeps a newer answer when an older lookup of the same host fails after it', async () => {
+    let now = 0
+    const lookups: Array<{ resolve: (addresses: string[]) => void; reject: (error: Error) => void }> = []
+    const check = new HostCheck({
+      lookup: () => new Promise((resolve, reject) => lookups.push({ resolve, reject })),
+      ttl: 1000,
+      now: () => now
+    })
+    const older = check.beforePostback('a.example.com')
+    now = 1000
+    const newer = check.beforePostback('a.example.com')
+    lookups[1].resolve([PUBLIC_ADDRESS])
+    await newer
+    lookups[0].reject(Object.assign(new Error('timeout'), { code: 'EAI_AGAIN' }))
+    await expect(older).rejects.toThrow('(EAI_AGAIN)')
+    await check.beforePostback('a.example.com')
+    expect(lookups).toHaveLength(2)
+  })
+
+  it('says "lookup failed" when the resolver fails without a code or name (an error with no name)', async () => {
+    const check = new HostCheck({ lookup: () => Promise.reject(Object.assign(new Error('no'), { name: undefined })) })
+    await expect(check.beforePostback('a.example.com')).rejects.toThrow(
+      'Could not look up the Postback URL host a.example.com (lookup failed); the postback was not sent. Segment will retry.'
+    )
+  })
+
+  it('in the settings check, says a lookup that failed for now is no settings error', async () => {
+    const check = new HostCheck({ lookup: () => Promise.reject(Object.assign(new Error('t'), { code: 'EAI_AGAIN' })) })
+    await expect(check.inSettingsCheck('a.example.com')).rejects.toMatchObject({
+      code: 'POSTBACK_HOST_LOOKUP_FAILED',
+      status: 503
+    })
   })
 
   it('refuses a host with no address at all', async () => {
@@ -212,7 +257,11 @@ describe('HostCheck cache', () => {
 describe('in the settings check', () => {
   /** What a user sees when saving the settings: core's testAuthentication wraps the error. */
   async function saving(answers: Record<string, string[] | Error>) {
-    const { definition } = destinationResolving(answers)
+    return savingWith(resolver(answers).lookup)
+  }
+
+  async function savingWith(lookup: HostLookup) {
+    const definition = createDestination({ lookup })
     const api = nock('https://api.eflow.team').get('/v1/networks').reply(200, { network_id: 123 })
     const error = await thrown(() => createTestIntegration(definition).testAuthentication(settings))
     expect(api.isDone()).toBe(false)
@@ -230,6 +279,19 @@ describe('in the settings check', () => {
     expect(await saving({})).toBe(
       `Credentials are invalid:  Postback URL host ${HOST} does not exist in DNS (ENOTFOUND). ` +
         'Check the tracking domain in Everflow (Control Center > Configuration > Global Postback).'
+    )
+  })
+
+  it('refuses a host with no address', async () => {
+    expect(await saving({ [HOST]: [] })).toBe(
+      `Credentials are invalid:  Postback URL host ${HOST} does not exist in DNS (ENODATA). ` +
+        'Check the tracking domain in Everflow (Control Center > Configuration > Global Postback).'
+    )
+  })
+
+  it('says "lookup failed" when the resolver fails without a code or name (an error with no name)', async () => {
+    expect(await savingWith(() => Promise.reject(Object.assign(new Error('no'), { name: undefined })))).toContain(
+      `Postback URL host ${HOST} could not be looked up (lookup failed); this says nothing about the settings.`
     )
   })
 

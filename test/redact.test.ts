@@ -22,6 +22,12 @@ describe('redact', () => {
 })
 
 describe('redactUrl', () => {
+  it('masks a URL with no query as text', () => {
+    expect(redactUrl('https://t.example.com/pb/tok-SECRET-91c2/a=b', ['tok-SECRET-91c2'])).toBe(
+      'https://t.example.com/pb/***/a=b'
+    )
+  })
+
   it('masks the verification_token value and event data that is a secret, never the network id', () => {
     expect(
       redactUrl('https://t.example.com/pb?nid=123&order_id=123456789&adv1=123&adv2=a+b&verification_token=123', ['123'])
