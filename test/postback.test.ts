@@ -99,6 +99,49 @@ describe('buildPostback', () => {
     ])
   })
 
+  it('leaves out an amount, a timestamp and custom parameters that are null or empty', () => {
+    const bare = [
+      ['nid', '123'],
+      ['transaction_id', TRANSACTION_ID]
+    ]
+    expect(query({ amount: null, timestamp: null, custom_parameters: null })).toEqual(bare)
+    expect(query({ amount: '', timestamp: '' })).toEqual(bare)
+  })
+
+  it('looks the event up in Event Mapping when adv_event_id is null', () => {
+    expect(query({ event_name: 'Signed Up', adv_event_id: null })).toContainEqual(['adv_event_id', '12'])
+  })
+
+  it.each([undefined, null, '', '  '])('says event_name is missing when it is %j', async (eventName) => {
+    expect(await invalid({ event_name: eventName })).toBe(
+      'event_name is missing: the event has no name (its "event", the default mapping), so Event Mapping cannot say which Everflow event it is. ' +
+        'Send a track event with a name listed in Event Mapping, map Event Name to where the name is, or map adv_event_id.'
+    )
+  })
+
+  it('names an event that is not in Event Mapping, with no hint when no name differs only in case', async () => {
+    expect(await invalid({ event_name: 'Order Refunded' })).toBe(
+      'Event "Order Refunded" is not in the Event Mapping setting, so Everflow would not know which event it is. ' +
+        'Add a line "Order Refunded=ID" to Event Mapping (0 for the base conversion) or map adv_event_id.'
+    )
+    expect(await invalid({ event_name: 'signed up' })).toBe(
+      'Event "signed up" is not in the Event Mapping setting, so Everflow would not know which event it is. ' +
+        'Add a line "signed up=ID" to Event Mapping (0 for the base conversion) or map adv_event_id. ' +
+        'Event Mapping has "Signed Up", which differs only in case.'
+    )
+    expect(await invalid({ event_name: 5 })).toBe(
+      'Event 5 is not in the Event Mapping setting, so Everflow would not know which event it is. ' +
+        'Add a line "Event Name=ID" to Event Mapping (0 for the base conversion) or map adv_event_id.'
+    )
+  })
+
+  it.each([undefined, null, '', '  '])('says referrer_type is missing when it is %j', async (referrerType) => {
+    expect(await invalid({ referrer_type: referrerType })).toBe(
+      'referrer_type is missing: the event has no context.referrer.type (the default mapping). Send "everflow" there, next to the transaction ID in context.referrer.id: ' +
+        'context.referrer = { "type": "everflow", "id": <transaction ID from EF.getAdvertiserTransactionId() or the _ef_transaction_id URL parameter> }.'
+    )
+  })
+
   it('uses adv_event_id over Event Mapping, and sends none for 0', () => {
     expect(query({ adv_event_id: 44 })).toContainEqual(['adv_event_id', '44'])
     expect(query({ event_name: 'Signed Up', adv_event_id: 0 }).map(([name]) => name)).not.toContain('adv_event_id')
@@ -236,6 +279,14 @@ describe('buildPostback', () => {
     ['email that is not one', { email: 'jane at example' }, 'email "jane at example" is not an email address.'],
     ['user_ip that is not an address', { user_ip: '300.1.1.1' }, 'user_ip "300.1.1.1" is not an IPv4 or IPv6 address.'],
     ['adv1 that is an object', { adv1: { a: 1 } }, 'adv1 must be text, but it is an object.'],
+    ['adv1 that is a boolean', { adv1: true }, 'adv1 must be text, but it is the boolean true.'],
+    ['adv1 that is NaN', { adv1: NaN }, 'adv1 must be text, but it is the number NaN.'],
+    ['amount that is a boolean', { amount: true }, 'amount true is not a sale amount.'],
+    [
+      'email with text after it',
+      { email: 'jane@example.com x' },
+      'email "jane@example.com x" is not an email address.'
+    ],
     [
       'adv1 with an unpaired surrogate',
       { adv1: 'a\uD800b' },

@@ -111,6 +111,31 @@ describe("Everflow's answer", () => {
         "Look up the transaction ID in Everflow's Advertiser Postback report or Conversion Report (Reporting); they show why a conversion was rejected."
     )
   })
+
+  it('a 200 web page is a wrong Postback URL', async () => {
+    everflowAnswers(200, '<html></html>', { 'content-type': 'text/html; charset=utf-8' })
+    const error = await thrown(() => send())
+    expect([error.code, error.status]).toEqual(['EVERFLOW_POSTBACK_FAILED', 400])
+    expect(error.message).toBe(
+      `Everflow's tracking domain answered 200 with a web page for the conversion for transaction_id ${TRANSACTION_ID}, which is not a postback answer: ` +
+        'the Postback URL probably points at a website, not at your Everflow tracking domain. Check the Postback URL setting.'
+    )
+  })
+
+  it.each([
+    ['', ''],
+    [' \n\t ', ''],
+    ['  Bad\n\n  request \r\n here  ', ': Bad request here'],
+    [`${'x'.repeat(299)}  yz`, `: ${'x'.repeat(299)} `],
+    [{ error: 'Invalid  offer\nID' }, ': Invalid offer ID']
+  ])('quotes the body %j of a failure on one line, cut at 300 characters', async (body, detail) => {
+    everflowAnswers(400, body)
+    const error = await thrown(() => send())
+    expect(error.message).toBe(
+      `Everflow answered 400 Bad Request for the conversion for transaction_id ${TRANSACTION_ID}${detail}. ` +
+        'Check the Postback URL and Verification Token settings.'
+    )
+  })
 })
 
 describe('secrets pasted with spaces around them', () => {
@@ -253,11 +278,14 @@ describe('network IDs and event IDs are whole numbers written in digits', () => 
 })
 
 describe('amounts', () => {
-  it.each(['1e3', '0x10', '76.', '.5', '-5', '76.00 USD', '$76', '1,2,3', '12,3456.7'])('refuses %j', async (total) => {
-    expect(await refusal({ event: orderCompleted({ properties: { total } }) })).toBe(
-      `amount ${JSON.stringify(total)} is not a sale amount. Send a plain decimal of 0 or more, such as 76.00 or 76,00: no currency symbol or other text.`
-    )
-  })
+  it.each(['1e3', '0x10', '76.', '.5', '-5', '76.00 USD', '$76', '1,2,3', '12,3456.7', '1234,567.5', '1234.567,5'])(
+    'refuses %j',
+    async (total) => {
+      expect(await refusal({ event: orderCompleted({ properties: { total } }) })).toBe(
+        `amount ${JSON.stringify(total)} is not a sale amount. Send a plain decimal of 0 or more, such as 76.00 or 76,00: no currency symbol or other text.`
+      )
+    }
+  )
 
   it.each([
     ['76.50', '76.5'],
@@ -368,6 +396,23 @@ describe('the settings check and the network of the API key', () => {
   function networksAnswers(status: number, body: object) {
     nock(API_ORIGIN).get('/v1/networks').reply(status, body)
   }
+
+  it('says the API Key is empty when it is only spaces, asking Everflow nothing', async () => {
+    const error = await thrown(() => testDestination.testAuthentication({ ...settings, apiKey: '  ' }))
+    expect(error.message).toContain('API Key is empty.')
+  })
+
+  it('leaves a missing API Key to Segment, which refuses the settings', async () => {
+    const error = await thrown(() => testDestination.testAuthentication({ ...settings, apiKey: undefined as never }))
+    expect(error.message).toContain("missing the required field 'apiKey'")
+  })
+
+  it('sends the API Key without the spaces around it', async () => {
+    nock(API_ORIGIN, { reqheaders: { 'x-eflow-api-key': (value) => value === 'rules-api-key-0000' } })
+      .get('/v1/networks')
+      .reply(200, { network_id: 123 })
+    await testDestination.testAuthentication({ ...settings, apiKey: ' rules-api-key-0000 ' })
+  })
 
   it('accepts a network key whose answer has no network_id', async () => {
     networksAnswers(200, { name: 'Example Network' })
