@@ -39,17 +39,14 @@ describe('Everflow API client', () => {
       .reply(429, {})
       .get('/v1/x')
       .reply(429, {})
-    const waits: number[] = []
+    const { waits, wait } = recordedWaits()
     const told: Array<[number, number]> = []
     const api = createEverflowApi({
       request: createRequestClient(),
       apiKey: KEY,
       region: 'us',
       retriesOnRateLimit: 2,
-      sleep: (ms) => {
-        waits.push(ms)
-        return Promise.resolve()
-      },
+      sleep: wait,
       onRateLimited: (ms, retry) => told.push([ms, retry])
     })
     expect(await api.get('/x')).toEqual({ kind: 'rate-limited', retryAfterMs: undefined })
@@ -74,11 +71,8 @@ describe('Everflow API client', () => {
   })
 
   it('spaces calls to the rate it is given', async () => {
-    const waits: number[] = []
-    const pace = createPacer(5, (ms) => {
-      waits.push(ms)
-      return Promise.resolve()
-    })
+    const { waits, wait } = recordedWaits()
+    const pace = createPacer(5, wait)
     await Promise.all([pace(), pace(), pace()])
     expect(waits.length).toBe(2)
     expect(waits[0]).toBeGreaterThan(150)
@@ -125,11 +119,8 @@ describe('Everflow API client', () => {
   })
 
   it.each([undefined, 0])('does not space calls without a rate (%p)', async (perSecond) => {
-    const waits: number[] = []
-    const pace = createPacer(perSecond, (ms) => {
-      waits.push(ms)
-      return Promise.resolve()
-    })
+    const { waits, wait } = recordedWaits()
+    const pace = createPacer(perSecond, wait)
     await Promise.all([expect(pace()).resolves.toBeUndefined(), expect(pace()).resolves.toBeUndefined()])
     expect(waits).toEqual([])
   })
@@ -155,17 +146,24 @@ describe('Everflow API client', () => {
 /** The waits the client makes after one 429 carrying this Retry-After, before its retry is answered 200. */
 async function waitsAfter429(retryAfter: string): Promise<number[]> {
   nock('https://api.eflow.team').get('/v1/x').reply(429, {}, { 'Retry-After': retryAfter }).get('/v1/x').reply(200, {})
-  const waits: number[] = []
+  const { waits, wait } = recordedWaits()
   const api = createEverflowApi({
     request: createRequestClient(),
     apiKey: KEY,
     region: 'us',
     retriesOnRateLimit: 1,
-    sleep: (ms) => {
-      waits.push(ms)
-      return Promise.resolve()
-    }
+    sleep: wait
   })
   expect((await api.get('/x')).kind).toBe('ok')
   return waits
+}
+
+/** A sleep that returns at once and records how long it was asked to wait. */
+function recordedWaits() {
+  const waits: number[] = []
+  const wait = (ms: number): Promise<void> => {
+    waits.push(ms)
+    return Promise.resolve()
+  }
+  return { waits, wait }
 }
