@@ -85,7 +85,8 @@ export function classify(response: ModifiedResponse): ApiAnswer {
   if (status === 403) return { kind: 'forbidden' }
   if (status === 429) return { kind: 'rate-limited', retryAfterMs: retryAfterOf(response) }
   if (status >= 500) return { kind: 'unreachable', reason: `HTTP ${status}` }
-  if (status < 200 || status >= 300) return { kind: 'unexpected', status }
+  // fetch hands over no 1xx answer, so below 300 is a success.
+  if (status >= 300) return { kind: 'unexpected', status }
   return { kind: 'ok', status, body: bodyOf(response) }
 }
 

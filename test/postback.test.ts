@@ -329,6 +329,16 @@ describe('buildPostback', () => {
       'custom_parameters "sub1" must be text, but it is a list.'
     ],
     [
+      'custom parameters that are text',
+      { custom_parameters: 'abc' },
+      'custom_parameters must be a set of name-value pairs.'
+    ],
+    [
+      'custom parameters that are a number',
+      { custom_parameters: 5 },
+      'custom_parameters must be a set of name-value pairs.'
+    ],
+    [
       'custom parameters that are a list',
       { custom_parameters: ['a'] },
       'custom_parameters must be a set of name-value pairs.'

@@ -112,6 +112,15 @@ describe("Everflow's answer", () => {
     )
   })
 
+  it.each(['{"error": null}', '{"error": ""}', '{"error": false}', '{"status": "ok"}'])(
+    'a 200 whose JSON %s holds no error is delivered',
+    async (body) => {
+      everflowAnswers(200, body)
+      const responses = await send()
+      expect(responses[responses.length - 1].status).toBe(200)
+    }
+  )
+
   it('a 200 web page is a wrong Postback URL', async () => {
     everflowAnswers(200, '<html></html>', { 'content-type': 'text/html; charset=utf-8' })
     const error = await thrown(() => send())
@@ -515,6 +524,10 @@ describe('Postback URL forms', () => {
 
   it('is missing', async () => {
     expect(await settingsMessage(undefined as unknown as string)).toBe(`Postback URL is empty. ${HELP}`)
+  })
+
+  it('takes its nid when Network ID is only spaces', async () => {
+    expect(await sentValue('nid', { settings: { networkId: '   ' } })).toBe('123')
   })
 })
 

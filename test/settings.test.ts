@@ -224,3 +224,12 @@ describe('parsed settings cache', () => {
     expect(error.message).toContain('Event Mapping entry "A" has no "="')
   })
 })
+
+describe('parsed settings', () => {
+  // Segment passes the settings with every event; parsing them once per set of settings is the point.
+  it('are parsed once for equal settings, also with other settings parsed in between', () => {
+    const first = parseSettings({ ...settings, eventMapping: 'Cache Test=1' })
+    parseSettings({ ...settings, eventMapping: 'Cache Test=2' })
+    expect(parseSettings({ ...settings, eventMapping: 'Cache Test=1' })).toBe(first)
+  })
+})
