@@ -97,10 +97,10 @@ describe('Everflow API client', () => {
   })
 
   it('reads a Retry-After date as the time until then', async () => {
-    const [waitMs] = await waitsAfter429(new Date(Date.now() + 10_000).toUTCString())
-    // The header has whole seconds, and time passes while the request is answered.
-    expect(waitMs).toBeGreaterThan(8000)
-    expect(waitMs).toBeLessThanOrEqual(10_000)
+    const [waitMs] = await waitsAfter429(new Date(Date.now() + 60_000).toUTCString())
+    // The header has whole seconds, and time passes while the request is answered (more on a loaded machine).
+    expect(waitMs).toBeGreaterThan(50_000)
+    expect(waitMs).toBeLessThanOrEqual(60_000)
   })
 
   it.each([300, 302, 304])('classifies %i as unexpected, not followed', async (status) => {
