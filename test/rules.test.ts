@@ -135,7 +135,7 @@ describe("Everflow's answer", () => {
     ['', ''],
     [' \n\t ', ''],
     ['  Bad\n\n  request \r\n here  ', ': Bad request here'],
-    [`${'x'.repeat(299)}  yz`, `: ${'x'.repeat(299)} `],
+    [`${'x'.repeat(299)}  yz`, `: ${'x'.repeat(299)}`],
     [{ error: 'Invalid  offer\nID' }, ': Invalid offer ID']
   ])('quotes the body %j of a failure on one line, cut at 300 characters', async (body, detail) => {
     everflowAnswers(400, body)

@@ -156,5 +156,6 @@ function jsonError(content: string): string | undefined {
 function errorDetail(response: ModifiedResponse): string {
   const content = response.content.trim()
   const detail = jsonError(content) ?? content
-  return detail === '' ? '' : `: ${detail.replace(/\s+/g, ' ').slice(0, 300)}`
+  // Cut, then trimmed again: a cut after a space would leave it before the message's full stop.
+  return detail === '' ? '' : `: ${detail.replace(/\s+/g, ' ').slice(0, 300).trimEnd()}`
 }
