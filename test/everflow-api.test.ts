@@ -109,7 +109,7 @@ describe('Everflow API client', () => {
     expect(await api.get('/x')).toEqual({ kind: 'unexpected', status })
   })
 
-  it('says "network error" when the request fails without a code or name (an error with no name)', async () => {
+  it('says "network error" when the request fails with an error that has neither code nor name', async () => {
     const api = createEverflowApi({
       request: () => Promise.reject(Object.assign(new Error('no'), { name: undefined })),
       apiKey: KEY,

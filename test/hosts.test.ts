@@ -125,6 +125,13 @@ describe('before every postback', () => {
     expect(postback.isDone()).toBe(false)
   })
 
+  it('says "lookup failed" when the resolver fails with an error that has neither code nor name', async () => {
+    const check = new HostCheck({ lookup: () => Promise.reject(Object.assign(new Error('no'), { name: undefined })) })
+    await expect(check.beforePostback('a.example.com')).rejects.toThrow(
+      'Could not look up the Postback URL host a.example.com (lookup failed); the postback was not sent. Segment will retry.'
+    )
+  })
+
   it('looks a host up once for many events, also for the events of one batch arriving together', async () => {
     const { destination, definition, calls } = destinationResolving({ [HOST]: [PUBLIC_ADDRESS] })
     nock(TRACKING_ORIGIN).get('/').query(true).times(23).reply(200, 'OK')
@@ -231,21 +238,6 @@ describe('HostCheck cache', () => {
     expect(lookups).toHaveLength(2)
   })
 
-  it('says "lookup failed" when the resolver fails without a code or name (an error with no name)', async () => {
-    const check = new HostCheck({ lookup: () => Promise.reject(Object.assign(new Error('no'), { name: undefined })) })
-    await expect(check.beforePostback('a.example.com')).rejects.toThrow(
-      'Could not look up the Postback URL host a.example.com (lookup failed); the postback was not sent. Segment will retry.'
-    )
-  })
-
-  it('in the settings check, says a lookup that failed for now is no settings error', async () => {
-    const check = new HostCheck({ lookup: () => Promise.reject(Object.assign(new Error('t'), { code: 'EAI_AGAIN' })) })
-    await expect(check.inSettingsCheck('a.example.com')).rejects.toMatchObject({
-      code: 'POSTBACK_HOST_LOOKUP_FAILED',
-      status: 503
-    })
-  })
-
   it('refuses a host with no address at all', async () => {
     const check = new HostCheck({ lookup: () => Promise.resolve([]) })
     await expect(check.beforePostback('a.example.com')).rejects.toThrow(
@@ -289,10 +281,18 @@ describe('in the settings check', () => {
     )
   })
 
-  it('says "lookup failed" when the resolver fails without a code or name (an error with no name)', async () => {
+  it('says "lookup failed" when the resolver fails with an error that has neither code nor name', async () => {
     expect(await savingWith(() => Promise.reject(Object.assign(new Error('no'), { name: undefined })))).toContain(
       `Postback URL host ${HOST} could not be looked up (lookup failed); this says nothing about the settings.`
     )
+  })
+
+  it('gives a lookup that failed for now the code POSTBACK_HOST_LOOKUP_FAILED and status 503, not a settings error', async () => {
+    const check = new HostCheck({ lookup: () => Promise.reject(Object.assign(new Error('t'), { code: 'EAI_AGAIN' })) })
+    await expect(check.inSettingsCheck('a.example.com')).rejects.toMatchObject({
+      code: 'POSTBACK_HOST_LOOKUP_FAILED',
+      status: 503
+    })
   })
 
   it('says a lookup that failed for now says nothing about the settings', async () => {

@@ -53,6 +53,17 @@ async function sentValue(name: string, options: Parameters<typeof send>[0]): Pro
   return new Map(seen[0]).get(name)
 }
 
+const POSTBACK_URL_HELP =
+  'Paste the Global Postback URL from Everflow (Control Center > Configuration > Global Postback), ' +
+  'e.g. https://www.trkexample.com/?nid=123&transaction_id={transaction_id}, or just its tracking domain.'
+
+/** The message the action refuses the event with when one setting has this value; fails unless it is a settings error. */
+async function settingsRefusalOf(setting: keyof Settings, value: unknown): Promise<string> {
+  const error = await thrown(() => send({ settings: { [setting]: value } }))
+  expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
+  return error.message
+}
+
 describe('custom parameters never replace what the destination sets', () => {
   const reserved = RESERVED_PARAMETER_NAMES
 
@@ -184,16 +195,6 @@ describe('secrets pasted with spaces around them', () => {
 })
 
 describe('how a settings message quotes the Postback URL', () => {
-  const HELP =
-    'Paste the Global Postback URL from Everflow (Control Center > Configuration > Global Postback), ' +
-    'e.g. https://www.trkexample.com/?nid=123&transaction_id={transaction_id}, or just its tracking domain.'
-
-  async function settingsMessage(postbackUrl: string): Promise<string> {
-    const error = await thrown(() => send({ settings: { postbackUrl } }))
-    expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
-    return error.message
-  }
-
   it.each([
     [
       'http://www.trkexample.com/pb?nid=123&verification_token=abc',
@@ -207,11 +208,11 @@ describe('how a settings message quotes the Postback URL', () => {
     ['git+ssh://user:pa55@www.trkexample.com/', 'Postback URL "git+ssh://…@www.trkexample.com/" uses git+ssh'],
     ['https://www.trkexample.com/a\u0007b?tok=1', 'Postback URL "https://www.trkexample.com/a\\u0007b" contains spaces']
   ])('quotes %j without its query, fragment or user-info', async (postbackUrl, start) => {
-    const message = await settingsMessage(postbackUrl)
+    const message = await settingsRefusalOf('postbackUrl', postbackUrl)
     expect(message.startsWith(start)).toBe(true)
     expect(message).not.toContain('pa55')
     expect(message).not.toContain('verification_token')
-    expect(message.endsWith(HELP)).toBe(true)
+    expect(message.endsWith(POSTBACK_URL_HELP)).toBe(true)
   })
 
   it('masks a secret that is in the quoted part', async () => {
@@ -223,12 +224,12 @@ describe('how a settings message quotes the Postback URL', () => {
 
   it('quotes at most 200 characters', async () => {
     const exactly = `http://www.trkexample.com/${'a'.repeat(200 - 'http://www.trkexample.com/'.length)}`
-    expect(await settingsMessage(exactly)).toBe(
-      `Postback URL "${exactly}" uses http; Everflow postbacks must use https. ${HELP}`
+    expect(await settingsRefusalOf('postbackUrl', exactly)).toBe(
+      `Postback URL "${exactly}" uses http; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
     )
     const longer = `${exactly}b`
-    expect(await settingsMessage(longer)).toBe(
-      `Postback URL "${exactly}…" uses http; Everflow postbacks must use https. ${HELP}`
+    expect(await settingsRefusalOf('postbackUrl', longer)).toBe(
+      `Postback URL "${exactly}…" uses http; Everflow postbacks must use https. ${POSTBACK_URL_HELP}`
     )
   })
 })
@@ -452,10 +453,6 @@ describe('the settings check and the network of the API key', () => {
 })
 
 describe('Postback URL forms', () => {
-  const HELP =
-    'Paste the Global Postback URL from Everflow (Control Center > Configuration > Global Postback), ' +
-    'e.g. https://www.trkexample.com/?nid=123&transaction_id={transaction_id}, or just its tracking domain.'
-
   /** The path and query the postback was sent with, to www.trkexample.com. */
   async function sentTo(postbackUrl: string): Promise<string> {
     const paths: string[] = []
@@ -467,12 +464,6 @@ describe('Postback URL forms', () => {
       })
     await send({ settings: { postbackUrl } })
     return paths[0]
-  }
-
-  async function settingsMessage(postbackUrl: string): Promise<string> {
-    const error = await thrown(() => send({ settings: { postbackUrl } }))
-    expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
-    return error.message
   }
 
   it.each([
@@ -488,14 +479,14 @@ describe('Postback URL forms', () => {
   })
 
   it.each(['5{x}', '{x}5'])('refuses nid=%s, which is not only a placeholder', async (nid) => {
-    expect(await settingsMessage(`${TRACKING_ORIGIN}/?nid=${nid}`)).toBe(
-      `Postback URL (its nid parameter): "${nid}" is not an Everflow network ID. A network ID is a positive whole number, such as 123. ${HELP}`
+    expect(await settingsRefusalOf('postbackUrl', `${TRACKING_ORIGIN}/?nid=${nid}`)).toBe(
+      `Postback URL (its nid parameter): "${nid}" is not an Everflow network ID. A network ID is a positive whole number, such as 123. ${POSTBACK_URL_HELP}`
     )
   })
 
   it('refuses a host whose last label is a number, which is no IPv4 address either', async () => {
-    expect(await settingsMessage('https://www.trkexample.com.123/?nid=123')).toBe(
-      `Postback URL "https://www.trkexample.com.123/" is not a URL or hostname. ${HELP}`
+    expect(await settingsRefusalOf('postbackUrl', 'https://www.trkexample.com.123/?nid=123')).toBe(
+      `Postback URL "https://www.trkexample.com.123/" is not a URL or hostname. ${POSTBACK_URL_HELP}`
     )
   })
 
@@ -505,25 +496,25 @@ describe('Postback URL forms', () => {
     ['https://[2606:4700::6810:84e5]/', 'an IP address'],
     ['https://[::ffff:a9fe:a9fe]/', 'a private or local IP address']
   ])('refuses %s, an address in any form', async (postbackUrl, kind) => {
-    expect(await settingsMessage(`${postbackUrl}?nid=123`)).toBe(
-      `Postback URL "${postbackUrl}" points at ${kind}; use your Everflow tracking domain. ${HELP}`
+    expect(await settingsRefusalOf('postbackUrl', `${postbackUrl}?nid=123`)).toBe(
+      `Postback URL "${postbackUrl}" points at ${kind}; use your Everflow tracking domain. ${POSTBACK_URL_HELP}`
     )
   })
 
   it('quotes a URL whose query holds a space without that query', async () => {
-    expect(await settingsMessage('https://www.trkexample.com/pb?verification_token=a b')).toBe(
-      `Postback URL "https://www.trkexample.com/pb" contains spaces, control characters or backslashes. ${HELP}`
+    expect(await settingsRefusalOf('postbackUrl', 'https://www.trkexample.com/pb?verification_token=a b')).toBe(
+      `Postback URL "https://www.trkexample.com/pb" contains spaces, control characters or backslashes. ${POSTBACK_URL_HELP}`
     )
   })
 
   it('quotes an "@" in the path as it is: only user-info before the host is hidden', async () => {
-    expect(await settingsMessage('https://www.trkexample.com:8443/a@b')).toBe(
-      `Postback URL "https://www.trkexample.com:8443/a@b" names a port; Everflow tracking domains use the default https port. ${HELP}`
+    expect(await settingsRefusalOf('postbackUrl', 'https://www.trkexample.com:8443/a@b')).toBe(
+      `Postback URL "https://www.trkexample.com:8443/a@b" names a port; Everflow tracking domains use the default https port. ${POSTBACK_URL_HELP}`
     )
   })
 
   it('is missing', async () => {
-    expect(await settingsMessage(undefined as unknown as string)).toBe(`Postback URL is empty. ${HELP}`)
+    expect(await settingsRefusalOf('postbackUrl', undefined)).toBe(`Postback URL is empty. ${POSTBACK_URL_HELP}`)
   })
 
   it('takes its nid when Network ID is only spaces', async () => {
@@ -532,33 +523,27 @@ describe('Postback URL forms', () => {
 })
 
 describe('Event Mapping forms', () => {
-  async function settingsMessage(eventMapping: unknown): Promise<string> {
-    const error = await thrown(() => send({ settings: { eventMapping: eventMapping as string } }))
-    expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
-    return error.message
-  }
-
   it('skips lines of spaces and reads names and IDs with spaces around them', async () => {
     const eventMapping = 'Signed Up=4\n   \n  Order Completed  =  7  \n'
     expect(await sentValue('adv_event_id', { settings: { eventMapping } })).toBe('7')
   })
 
   it('quotes an ID without the spaces around it', async () => {
-    expect(await settingsMessage('Order Completed =  seven ')).toBe(
+    expect(await settingsRefusalOf('eventMapping', 'Order Completed =  seven ')).toBe(
       'Event Mapping gives the event "Order Completed" the ID "seven", which is not an Everflow event ID. ' +
         'IDs are whole numbers of 0 or more: 0 for the base conversion, otherwise the advertiser event ID from Everflow.'
     )
   })
 
   it('says an ID that is not there at all is "nothing"', async () => {
-    expect(await settingsMessage({ 'Order Completed': undefined })).toBe(
+    expect(await settingsRefusalOf('eventMapping', { 'Order Completed': undefined })).toBe(
       'Event Mapping gives the event "Order Completed" the ID nothing, which is not an Everflow event ID. ' +
         'IDs are whole numbers of 0 or more: 0 for the base conversion, otherwise the advertiser event ID from Everflow.'
     )
   })
 
   it('is missing', async () => {
-    expect(await settingsMessage(undefined)).toBe(
+    expect(await settingsRefusalOf('eventMapping', undefined)).toBe(
       'Event Mapping is empty. Add one Event Name=ID per line, e.g. Order Completed=0 (0 is the base conversion).'
     )
   })
