@@ -3,7 +3,8 @@ import type { RequestClient } from '@segment/actions-core'
 import type { Settings } from './generated-types'
 import { createEverflowApi, REGION_NAMES, regionOf } from './everflow-api'
 import type { ApiAnswer, Region } from './everflow-api'
-import type { HostCheck } from './hosts'
+import type { HostLookup } from './addresses'
+import { checkPostbackHost } from './hosts'
 import { EVERFLOW_API_RATE_LIMITED, EVERFLOW_API_UNAVAILABLE, settingsError } from './errors'
 import { parseSettings } from './settings'
 
@@ -36,11 +37,11 @@ async function checkKey(request: RequestClient, region: Region, apiKey: string, 
 export async function testAuthentication(
   request: RequestClient,
   settings: Settings,
-  apiOrigin?: string,
-  hostCheck?: HostCheck
+  lookup: HostLookup,
+  apiOrigin?: string
 ): Promise<void> {
   const { networkId, postbackHost } = parseSettings(settings)
-  await hostCheck?.inSettingsCheck(postbackHost)
+  await checkPostbackHost(postbackHost, lookup)
   const region = regionOf(settings.apiRegion)
   // Segment's schema check has made sure the key is there.
   const apiKey = settings.apiKey.trim()

@@ -6,18 +6,17 @@ import { createTrackConversion } from './trackConversion'
 import type { Transport } from './trackConversion/send'
 import type { ApiTransport } from './everflow-api'
 import { dnsLookup } from './addresses'
-import { HostCheck } from './hosts'
+import { ConnectionGuard } from './connection-guard'
 
 /**
  * The destination. A `transport` other than the default is for tests, the benchmark and the toolkit's loopback
- * runs only (see Transport); without `lookup` it checks no host in DNS.
+ * runs only (see Transport); `lookup` answers for DNS, in the settings check and when postbacks connect.
  */
-export function createDestination(
-  transport: Transport & ApiTransport = { lookup: dnsLookup }
-): DestinationDefinition<Settings> {
-  // One cache of DNS answers for the settings check and every postback of this destination.
-  const hostCheck = transport.lookup ? new HostCheck({ lookup: transport.lookup }) : undefined
-  const trackConversion = createTrackConversion(transport, hostCheck)
+export function createDestination(transport: Transport & ApiTransport = {}): DestinationDefinition<Settings> {
+  const lookup = transport.lookup ?? dnsLookup
+  // One set of connections for every postback of this destination, each refused if it would reach a private address.
+  const guard = new ConnectionGuard({ lookup, allowAddress: transport.allowAddress })
+  const trackConversion = createTrackConversion(transport, guard)
   return {
     name: 'Everflow (Actions)',
     slug: 'actions-everflow',
@@ -74,8 +73,7 @@ export function createDestination(
           default: 'us'
         }
       },
-      testAuthentication: (request, { settings }) =>
-        testAuthentication(request, settings, transport.apiOrigin, hostCheck)
+      testAuthentication: (request, { settings }) => testAuthentication(request, settings, lookup, transport.apiOrigin)
     },
     presets: [
       {

@@ -7,10 +7,10 @@ import {
 } from '@segment/actions-core'
 import { testAuthentication } from '../src/authentication'
 import type { Settings } from '../src/generated-types'
-import { definition, neverAnswers, settings, thrown } from './support/helpers'
+import { checkedDefinition, neverAnswers, publicLookup, settings, thrown } from './support/helpers'
 import { expectNoLeak } from './support/hardening'
 
-const testDestination = createTestIntegration(definition)
+const testDestination = createTestIntegration(checkedDefinition)
 const US = 'https://api.eflow.team'
 const EU = 'https://api-eu.eflow.team'
 const API_KEY = settings.apiKey
@@ -38,7 +38,7 @@ function expectNoSecret(error: unknown) {
 /** Runs the check directly, so the error class is visible, and through core's wrapper, as Segment's UI shows it. */
 async function failure(overrides: Partial<Settings>, mock: () => void, request = createRequestClient()) {
   mock()
-  const error = await thrown(() => testAuthentication(request, { ...settings, ...overrides }))
+  const error = await thrown(() => testAuthentication(request, { ...settings, ...overrides }, publicLookup))
   expect(nock.pendingMocks()).toEqual([])
   expectNoSecret(error)
   return error

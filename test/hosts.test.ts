@@ -1,14 +1,25 @@
 // A Postback URL host that resolves to a private address (DNS pointing a public-looking name inside): refused by
-// the settings check and before every postback, through the destination as Segment runs it. The resolver is
+// the settings check, and when a postback connects, through the destination as Segment runs it. The resolver is
 // injected; no test touches real DNS.
 import dns from 'dns'
+import http from 'http'
+import type { AddressInfo } from 'net'
 import nock from 'nock'
 import { createTestIntegration, Destination, IntegrationError, RetryableError } from '@segment/actions-core'
 import productionDefinition, { createDestination } from '../src'
 import { isPrivateAddress } from '../src/addresses'
 import type { HostLookup } from '../src/addresses'
-import { HostCheck } from '../src/hosts'
-import { orderCompleted, PUBLIC_ADDRESS, settings, subscriptionTo, thrown, TRACKING_ORIGIN } from './support/helpers'
+import { checkPostbackHost } from '../src/hosts'
+import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion'
+import {
+  orderCompleted,
+  PUBLIC_ADDRESS,
+  settings,
+  subscriptionTo,
+  thrown,
+  TRACKING_ORIGIN,
+  TRANSACTION_ID
+} from './support/helpers'
 import { tally } from './support/hardening'
 
 afterEach(() => nock.cleanAll())
@@ -79,17 +90,45 @@ function resolver(answers: Record<string, string[] | Error>) {
 
 const HOST = new URL(TRACKING_ORIGIN).hostname
 
-function destinationResolving(answers: Record<string, string[] | Error>) {
-  const { lookup, calls } = resolver(answers)
-  const definition = createDestination({ lookup })
-  return { destination: new Destination(definition), definition, calls }
+/**
+ * A postback server on 127.0.0.1 that counts the connections it is asked for. Postbacks reach it as
+ * http://www.trkexample.com:PORT: the guard resolves the name with the test's resolver when it connects.
+ */
+let server: http.Server
+let connections = 0
+let port: number
+beforeAll(async () => {
+  server = http.createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/plain' })
+    response.end('OK')
+  })
+  server.on('connection', () => connections++)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  port = (server.address() as AddressInfo).port
+  // The request must pass nock to reach the guard; nothing else may.
+  nock.enableNetConnect((host) => host === `127.0.0.1:${port}` || host === `${HOST}:${port}` || host === `${HOST}:443`)
+})
+afterAll(async () => {
+  nock.enableNetConnect('127.0.0.1')
+  await new Promise((resolve) => server.close(resolve))
+})
+beforeEach(() => (connections = 0))
+
+const isLoopback = (address: string) => address === '127.0.0.1'
+
+/**
+ * The destination as Segment runs it, its postbacks aimed at the counting server under the tracking domain's name;
+ * `allowAddress` lets the server's own address through where a test needs a postback to arrive.
+ */
+function destinationResolving(lookup: HostLookup, allowAddress?: (address: string) => boolean) {
+  const definition = createDestination({ lookup, allowAddress, postbackOrigin: `http://${HOST}:${port}` })
+  return { destination: new Destination(definition), definition }
 }
 
-describe('before every postback', () => {
-  it.each(PRIVATE_ADDRESSES)('refuses a host resolving to %s, sending nothing', async (address) => {
+describe('when a postback connects', () => {
+  it.each(PRIVATE_ADDRESSES)('refuses a host resolving to %s, connecting nowhere', async (address) => {
     tally('ssrf')
-    const { destination, definition } = destinationResolving({ [HOST]: [PUBLIC_ADDRESS, address] })
-    const postback = nock(TRACKING_ORIGIN).get('/').query(true).reply(200, 'OK')
+    const { destination, definition } = destinationResolving(resolver({ [HOST]: [PUBLIC_ADDRESS, address] }).lookup)
     const error = await thrown(() =>
       destination.onEvent(orderCompleted(), { ...settings, subscription: subscriptionTo(definition) })
     )
@@ -97,66 +136,104 @@ describe('before every postback', () => {
     expect([error.code, error.status]).toEqual(['INVALID_SETTINGS', 400])
     expect(error.message).toBe(
       `Postback URL host ${HOST} resolves to ${address}, a private or local address; postbacks go only to public addresses. ` +
-        'Use your Everflow tracking domain (Control Center > Configuration > Global Postback).'
+        'Use your Everflow tracking domain (Control Center > Configuration > Global Postback). The postback was not sent.'
     )
-    expect(postback.isDone()).toBe(false)
+    expect(connections).toBe(0)
   })
 
-  it('sends to a host that resolves to public addresses only', async () => {
-    const { destination, definition } = destinationResolving({ [HOST]: [PUBLIC_ADDRESS, '2606:4700::6810:84e5'] })
-    const postback = nock(TRACKING_ORIGIN).get('/').query(true).reply(200, 'OK')
-    await destination.onEvent(orderCompleted(), { ...settings, subscription: subscriptionTo(definition) })
-    expect(postback.isDone()).toBe(true)
+  it('refuses a host that was public when the settings were saved and is 127.0.0.1 when the postback connects', async () => {
+    tally('ssrf')
+    const answers = [[PUBLIC_ADDRESS], ['127.0.0.1']]
+    const lookup: HostLookup = () => Promise.resolve(answers.shift() ?? [])
+    // No address is let through here: the rebound answer must not reach the server listening on 127.0.0.1.
+    const { definition } = destinationResolving(lookup)
+    const testDestination = createTestIntegration(definition)
+    const api = nock('https://api.eflow.team').get('/v1/networks').reply(200, { network_id: 123 })
+    await testDestination.testAuthentication(settings)
+    expect(api.isDone()).toBe(true)
+    const error = await thrown(() =>
+      testDestination.testAction('trackConversion', { event: orderCompleted(), settings, useDefaultMappings: true })
+    )
+    expect([error.constructor, error.code, error.status]).toEqual([IntegrationError, 'INVALID_SETTINGS', 400])
+    expect(error.message).toContain(`Postback URL host ${HOST} resolves to 127.0.0.1, a private or local address`)
+    expect(answers).toEqual([])
+    expect(connections).toBe(0)
   })
 
-  it.each([
-    ['ENOTFOUND', Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' })],
-    ['EAI_AGAIN', Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' })]
-  ])('retries when the lookup fails (%s), naming the host, sending nothing', async (code, failure) => {
-    const { destination, definition } = destinationResolving({ [HOST]: failure })
-    const postback = nock(TRACKING_ORIGIN).get('/').query(true).reply(200, 'OK')
+  it('sends to a host that resolves to allowed addresses, keeping connections alive across events and batches', async () => {
+    const { lookup, calls } = resolver({ [HOST]: ['127.0.0.1'] })
+    const { destination, definition } = destinationResolving(lookup, isLoopback)
+    const options = { ...settings, subscription: subscriptionTo(definition) }
+    for (let i = 0; i < 3; i++) await destination.onEvent(orderCompleted(), options)
+    expect(connections).toBe(1)
+    const batch = async () =>
+      (await destination.onBatch(
+        Array.from({ length: 40 }, () => orderCompleted()),
+        options
+      )) as unknown as Array<{ multistatus: Array<{ status: number }> }>
+    const [{ multistatus }] = await batch()
+    expect(multistatus.map(({ status }) => status)).toEqual(Array(40).fill(200))
+    const afterOneBatch = connections
+    // Core destroys the agent it is given after each response; the shared agents ignore that, so the postbacks in
+    // flight together keep their sockets and the next batch reuses them.
+    expect(afterOneBatch).toBeLessThanOrEqual(MAX_POSTBACKS_IN_FLIGHT)
+    await batch()
+    expect(connections).toBe(afterOneBatch)
+    // A lookup for each new connection, none for a reused one.
+    expect(calls).toHaveLength(afterOneBatch)
+  })
+
+  it.each(['ENOTFOUND', 'EAI_AGAIN'])(
+    'retries when the lookup fails when connecting (%s), naming the host, connecting nowhere',
+    async (code) => {
+      const failure = Object.assign(new Error(`getaddrinfo ${code}`), { code })
+      const { destination, definition } = destinationResolving(resolver({ [HOST]: failure }).lookup)
+      const error = await thrown(() =>
+        destination.onEvent(orderCompleted(), { ...settings, subscription: subscriptionTo(definition) })
+      )
+      expect(error).toBeInstanceOf(RetryableError)
+      expect(error.message).toBe(
+        `Got no complete answer from Everflow at ${HOST} (${code}) for the conversion with transaction_id ${TRANSACTION_ID}. Segment will retry.`
+      )
+      expect(connections).toBe(0)
+    }
+  )
+
+  it('retries when the host has no address of the family asked for, or none at all', async () => {
+    const { destination, definition } = destinationResolving(resolver({ [HOST]: [] }).lookup)
     const error = await thrown(() =>
       destination.onEvent(orderCompleted(), { ...settings, subscription: subscriptionTo(definition) })
     )
     expect(error).toBeInstanceOf(RetryableError)
-    expect(error.message).toBe(
-      `Could not look up the Postback URL host ${HOST} (${code}); the postback was not sent. Segment will retry.`
-    )
-    expect(postback.isDone()).toBe(false)
-  })
-
-  it('says "lookup failed" when the resolver fails with an error that has neither code nor name', async () => {
-    const check = new HostCheck({ lookup: () => Promise.reject(Object.assign(new Error('no'), { name: undefined })) })
-    await expect(check.beforePostback('a.example.com')).rejects.toThrow(
-      'Could not look up the Postback URL host a.example.com (lookup failed); the postback was not sent. Segment will retry.'
-    )
-  })
-
-  it('looks a host up once for many events, also for the events of one batch arriving together', async () => {
-    const { destination, definition, calls } = destinationResolving({ [HOST]: [PUBLIC_ADDRESS] })
-    nock(TRACKING_ORIGIN).get('/').query(true).times(23).reply(200, 'OK')
-    const options = { ...settings, subscription: subscriptionTo(definition) }
-    for (let i = 0; i < 3; i++) await destination.onEvent(orderCompleted(), options)
-    await destination.onBatch(
-      Array.from({ length: 20 }, () => orderCompleted()),
-      options
-    )
-    expect(calls).toEqual([HOST])
+    expect(error.message).toContain(`(ENODATA)`)
   })
 
   it('refuses every event of a batch when the host is private, each with the same message', async () => {
-    const { destination, definition } = destinationResolving({ [HOST]: ['10.1.2.3'] })
+    const { destination, definition } = destinationResolving(resolver({ [HOST]: ['10.1.2.3'] }).lookup)
     const [{ multistatus }] = (await destination.onBatch([orderCompleted(), orderCompleted()], {
       ...settings,
       subscription: subscriptionTo(definition)
     })) as unknown as Array<{ multistatus: Array<{ status: number; errormessage: string }> }>
     expect(multistatus.map(({ status }) => status)).toEqual([400, 400])
     expect(multistatus[1].errormessage).toContain(`${HOST} resolves to 10.1.2.3, a private or local address`)
+    expect(connections).toBe(0)
   })
 })
 
 describe('the destination as Segment loads it', () => {
-  it("resolves with Node's resolver, every address of the host", async () => {
+  it('sends through nock with no DNS at all: nock answers before any connection or lookup', async () => {
+    const postback = nock(TRACKING_ORIGIN).get('/').query(true).reply(200, 'OK')
+    const [response] = await createTestIntegration(productionDefinition).testAction('trackConversion', {
+      event: orderCompleted(),
+      settings,
+      useDefaultMappings: true
+    })
+    expect(response.status).toBe(200)
+    expect(postback.isDone()).toBe(true)
+    expect(dns.promises.lookup).not.toHaveBeenCalled()
+  })
+
+  it("resolves with Node's resolver when connecting, every address of the host", async () => {
     const lookup = jest.spyOn(dns.promises, 'lookup').mockResolvedValueOnce([
       { address: PUBLIC_ADDRESS, family: 4 },
       { address: 'fd00::2', family: 6 }
@@ -169,80 +246,6 @@ describe('the destination as Segment loads it', () => {
     )
     expect(lookup).toHaveBeenCalledWith(HOST, { all: true, verbatim: true })
     expect(error.message).toContain(`${HOST} resolves to fd00::2, a private or local address`)
-  })
-})
-
-describe('HostCheck cache', () => {
-  it('asks again after the time to live, and after a failed lookup', async () => {
-    let now = 0
-    let answer: string[] | Error = new Error('timeout')
-    const calls: string[] = []
-    const check = new HostCheck({
-      lookup: (host) => {
-        calls.push(host)
-        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)
-      },
-      ttl: 60_000,
-      now: () => now
-    })
-    await expect(check.beforePostback('a.example.com')).rejects.toBeInstanceOf(RetryableError)
-    answer = [PUBLIC_ADDRESS]
-    await check.beforePostback('a.example.com')
-    now = 59_999
-    await check.beforePostback('a.example.com')
-    expect(calls).toHaveLength(2)
-    answer = ['10.0.0.1']
-    now = 60_000
-    await expect(check.beforePostback('a.example.com')).rejects.toThrow('resolves to 10.0.0.1')
-    expect(calls).toHaveLength(3)
-  })
-
-  it('keeps at most maxHosts hosts', async () => {
-    const calls: string[] = []
-    const check = new HostCheck({
-      lookup: (host) => {
-        calls.push(host)
-        return Promise.resolve([PUBLIC_ADDRESS])
-      },
-      maxHosts: 2
-    })
-    for (const host of [
-      'a.example.com',
-      'b.example.com',
-      'a.example.com',
-      'b.example.com',
-      'c.example.com',
-      'a.example.com'
-    ]) {
-      await check.beforePostback(host)
-    }
-    expect(calls).toEqual(['a.example.com', 'b.example.com', 'c.example.com', 'a.example.com'])
-  })
-
-  it('keeps a newer answer when an older lookup of the same host fails after it', async () => {
-    let now = 0
-    const lookups: Array<{ resolve: (addresses: string[]) => void; reject: (error: Error) => void }> = []
-    const check = new HostCheck({
-      lookup: () => new Promise((resolve, reject) => lookups.push({ resolve, reject })),
-      ttl: 1000,
-      now: () => now
-    })
-    const older = check.beforePostback('a.example.com')
-    now = 1000
-    const newer = check.beforePostback('a.example.com')
-    lookups[1].resolve([PUBLIC_ADDRESS])
-    await newer
-    lookups[0].reject(Object.assign(new Error('timeout'), { code: 'EAI_AGAIN' }))
-    await expect(older).rejects.toThrow('(EAI_AGAIN)')
-    await check.beforePostback('a.example.com')
-    expect(lookups).toHaveLength(2)
-  })
-
-  it('refuses a host with no address at all', async () => {
-    const check = new HostCheck({ lookup: () => Promise.resolve([]) })
-    await expect(check.beforePostback('a.example.com')).rejects.toThrow(
-      'Could not look up the Postback URL host a.example.com (ENODATA)'
-    )
   })
 })
 
@@ -288,8 +291,8 @@ describe('in the settings check', () => {
   })
 
   it('gives a lookup that failed for now the code POSTBACK_HOST_LOOKUP_FAILED and status 503, not a settings error', async () => {
-    const check = new HostCheck({ lookup: () => Promise.reject(Object.assign(new Error('t'), { code: 'EAI_AGAIN' })) })
-    await expect(check.inSettingsCheck('a.example.com')).rejects.toMatchObject({
+    const lookup = () => Promise.reject(Object.assign(new Error('t'), { code: 'EAI_AGAIN' }))
+    await expect(checkPostbackHost('a.example.com', lookup)).rejects.toMatchObject({
       code: 'POSTBACK_HOST_LOOKUP_FAILED',
       status: 503
     })
@@ -302,7 +305,7 @@ describe('in the settings check', () => {
   })
 
   it('passes a public host on to the key check', async () => {
-    const { definition } = destinationResolving({ [HOST]: [PUBLIC_ADDRESS] })
+    const definition = createDestination({ lookup: resolver({ [HOST]: [PUBLIC_ADDRESS] }).lookup })
     const api = nock('https://api.eflow.team').get('/v1/networks').reply(200, { network_id: 123 })
     await createTestIntegration(definition).testAuthentication(settings)
     expect(api.isDone()).toBe(true)

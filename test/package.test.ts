@@ -1,9 +1,11 @@
 // The package as someone else gets it: `npm pack` (prepack builds dist/ first), the tarball installed into an
-// empty project outside this repository (no overrides, nothing else of this repository), required as CommonJS
-// and driven there with core's createTestIntegration and nock: trackConversion, a batch and testAuthentication.
+// empty project outside this repository (no overrides, nothing else of this repository) with the nock the README
+// names, required as CommonJS and driven there with core's createTestIntegration and nock: the README's own code
+// blocks verbatim, then trackConversion, a batch and testAuthentication. Every script runs on a Node whose
+// resolver refuses all lookups, as on a machine with no DNS.
 // Slow on purpose (a build and an npm install from the local cache): about 30-60 s.
 import { spawnSync } from 'child_process'
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs'
 import { tmpdir } from 'os'
 import path from 'path'
 
@@ -16,9 +18,9 @@ const nock = require('nock')
 const { createTestIntegration, createTestEvent } = require('@segment/actions-core')
 const destination = require('everflow-actions-destination').default
 
+const { createDestination } = require('everflow-actions-destination')
+
 nock.disableNetConnect()
-// The destination checks the Postback URL host with Node's resolver; here it answers, not real DNS.
-require('dns').promises.lookup = async () => [{ address: '93.184.215.14', family: 4 }]
 
 const settings = {
   apiKey: 'consumer-api-key',
@@ -63,10 +65,11 @@ async function main() {
   result.batch = batch.map((response) => ({ status: response.status, url: response.url })).sort((a, b) => a.url.localeCompare(b.url))
   result.multistatus = integration.results.at(-1).multistatus.map((entry) => entry.status)
 
+  // The settings check looks the Postback URL host up: offline, the caller's resolver answers.
   nock('https://api.eflow.team', { reqheaders: { 'x-eflow-api-key': 'consumer-api-key' } })
     .get('/v1/networks')
     .reply(200, { network_id: 123 })
-  await integration.testAuthentication(settings)
+  await createTestIntegration(createDestination({ lookup: async () => ['93.184.215.14'] })).testAuthentication(settings)
   result.authentication = 'passed'
 
   result.pendingMocks = nock.pendingMocks()
@@ -78,6 +81,33 @@ main().catch((error) => {
   process.exit(1)
 })
 `
+
+// Loaded first (node -r) in the consumer project: a machine with no DNS. Address literals are not lookups.
+const NO_DNS = `
+const dns = require('dns')
+const { isIP } = require('net')
+const refuse = (host) => Object.assign(new Error('getaddrinfo ENOTFOUND ' + host + ' (no DNS here)'), { code: 'ENOTFOUND' })
+const lookup = dns.lookup
+dns.lookup = (host, ...rest) => {
+  if (isIP(host)) return lookup(host, ...rest)
+  const callback = rest[rest.length - 1]
+  process.nextTick(() => callback(refuse(host)))
+}
+dns.promises.lookup = async (host) => { throw refuse(host) }
+`
+
+const README = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8')
+const LIBRARY_SECTION = README.slice(
+  README.indexOf('## Use it as a library'),
+  README.indexOf('\n## ', README.indexOf('## Use it as a library') + 1)
+)
+/** The js code blocks of the README's library section, each with what its last comment line says it prints. */
+const README_EXAMPLES = [...LIBRARY_SECTION.matchAll(/```js\n([\s\S]*?)```/g)].map(([, code]) => ({
+  code,
+  prints: /\/\/ (.*)\n$/.exec(code)![1]
+}))
+/** What the README tells people to install, the tarball put in place of its file name. */
+const README_INSTALL = /^npm install (.*)$/m.exec(LIBRARY_SECTION)![1].split(' ')
 
 let consumer: string
 let startedAt: number
@@ -101,12 +131,11 @@ beforeAll(() => {
     path.join(consumer, 'package.json'),
     JSON.stringify({ name: 'consumer', version: '1.0.0', private: true })
   )
-  run(
-    'npm',
-    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', `./${tarball}`, 'nock@13.5.6'],
-    consumer
-  )
+  const packages = README_INSTALL.map((spec) => (spec.endsWith('.tgz') ? `./${tarball}` : spec))
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...packages], consumer)
   writeFileSync(path.join(consumer, 'consumer.js'), CONSUMER_SCRIPT)
+  writeFileSync(path.join(consumer, 'no-dns.js'), NO_DNS)
+  README_EXAMPLES.forEach(({ code }, index) => writeFileSync(path.join(consumer, `readme-${index + 1}.js`), code))
 }, 240_000)
 
 afterAll(() => {
@@ -140,8 +169,28 @@ describe('the packed package, installed into an empty project', () => {
     expect(run(command, [], consumer)).toContain('line 1 (Order Completed): dry-run')
   })
 
+  it("installs the nock the README names, and it is the one the README's examples load", () => {
+    expect(README_INSTALL).toEqual(['./everflow-actions-destination-0.1.0.tgz', 'nock@13.5.6'])
+    expect(run(process.execPath, ['-p', "require('nock/package.json').version"], consumer).trim()).toBe('13.5.6')
+  })
+
+  it('has no DNS: a lookup of a name fails in the consumer project', () => {
+    const script = "require('dns').promises.lookup('www.trkexample.com').catch((e) => console.log(e.code))"
+    expect(run(process.execPath, ['-r', './no-dns.js', '-e', script], consumer).trim()).toBe('ENOTFOUND')
+  })
+
+  it("prints what the README says for each of the README's library examples, run verbatim", () => {
+    expect(README_EXAMPLES).toHaveLength(2)
+    for (const [index, { prints }] of README_EXAMPLES.entries()) {
+      expect(run(process.execPath, ['-r', './no-dns.js', `readme-${index + 1}.js`], consumer).trim()).toBe(prints)
+    }
+  })
+
   it('runs trackConversion, a batch and testAuthentication when required as CommonJS', () => {
-    const result = JSON.parse(run(process.execPath, ['consumer.js'], consumer)) as Record<string, unknown>
+    const result = JSON.parse(run(process.execPath, ['-r', './no-dns.js', 'consumer.js'], consumer)) as Record<
+      string,
+      unknown
+    >
     expect(result).toEqual({
       name: 'Everflow (Actions)',
       packageFile: path.join(consumer, 'node_modules', 'everflow-actions-destination', 'dist', 'index.js'),

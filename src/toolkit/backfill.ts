@@ -253,7 +253,7 @@ export async function backfill(argv: string[], io: Io): Promise<number> {
   const settings = readSettings(io, options.settings)
   parseSettings(settings)
   const secrets = secretsOf(settings)
-  const definition = destinationFor(io, { sends: options.send })
+  const definition = destinationFor(io)
   // Sending needs no observation; a dry run replaces the request. Either way, many events run at once.
   const destination = options.send ? new Destination(definition) : observedDestination(definition, false, {})
   try {

@@ -19,7 +19,7 @@ export async function checkSettings(argv: string[], io: Io): Promise<number> {
   })
   const settings = readSettings(io, values.settings)
   const secrets = secretsOf(settings)
-  const definition = destinationFor(io, { sends: true })
+  const definition = destinationFor(io)
   const destination = new Destination(definition)
   const say = (line: string) => io.stdout.write(`${redact(line, secrets)}\n`)
 

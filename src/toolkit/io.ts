@@ -221,14 +221,13 @@ export function observedDestination(
 }
 
 /**
- * The destination for a command. Whatever may send (or check settings) resolves the Postback URL host and refuses
- * private addresses, as Segment's does; a dry run looks nothing up, so nothing leaves the machine. Aimed at a
- * loopback test origin, the settings' host is not where postbacks go, so it is not looked up either.
+ * The destination for a command, as Segment's: the settings check looks the Postback URL host up, and a postback
+ * refuses to connect to a private address. A dry run sends nothing, so it never looks anything up. Aimed at a
+ * loopback test origin, postbacks go there (an address, which is not looked up); the settings check still looks up
+ * the Postback URL's own host, so a typo in the tracking domain is caught there too.
  */
-export function destinationFor(io: Io, mode: { sends: boolean }): DestinationDefinition<Settings> {
-  const transport = testTransport(io)
-  const lookup = mode.sends && !transport.postbackOrigin ? (io.lookup ?? dnsLookup) : undefined
-  return createDestination({ ...transport, lookup })
+export function destinationFor(io: Io): DestinationDefinition<Settings> {
+  return createDestination({ ...testTransport(io), lookup: io.lookup ?? dnsLookup })
 }
 
 /**

@@ -150,7 +150,7 @@ export async function preview(argv: string[], io: Io): Promise<number> {
   parseSettings(settings)
   const secrets = secretsOf(settings)
   const inputs = readEvents(io, values.event ?? path.join(EXAMPLES, 'order-completed.json'))
-  const definition = destinationFor(io, { sends: values.send })
+  const definition = destinationFor(io)
   const seen: Seen = {}
   const destination = observedDestination(definition, values.send, seen)
   try {

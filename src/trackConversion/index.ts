@@ -4,7 +4,7 @@ import { MultiStatusResponse } from '@segment/actions-core'
 import type { ActionDefinition } from '@segment/actions-core'
 import type { Settings } from '../generated-types'
 import { batchErrorResult } from '../errors'
-import type { HostCheck } from '../hosts'
+import type { ConnectionGuard } from '../connection-guard'
 import { forEachBounded } from '../pool'
 import { secretsOf } from '../secrets'
 import { parseSettings } from '../settings'
@@ -21,10 +21,10 @@ import type { Transport } from './send'
  */
 export const MAX_POSTBACKS_IN_FLIGHT = 16
 
-/** The action; `transport` is for tests and the benchmark only (see Transport), hostCheck guards the Postback URL host. */
+/** The action; `transport` is for tests and the benchmark only (see Transport), `guard` carries its connections. */
 export function createTrackConversion(
   transport: Transport = {},
-  hostCheck?: HostCheck
+  guard?: ConnectionGuard
 ): ActionDefinition<Settings, Payload> {
   return {
     title: 'Track Conversion',
@@ -39,7 +39,7 @@ export function createTrackConversion(
         parseSettings(settings),
         secretsOf(settings),
         transport,
-        hostCheck
+        guard
       )
       return response
     },
@@ -56,7 +56,7 @@ export function createTrackConversion(
       const secrets = secretsOf(settings)
       await forEachBounded(payloads, MAX_POSTBACKS_IN_FLIGHT, async (payload, index) => {
         try {
-          const { sent, response } = await sendConversion(request, payload, parsed, secrets, transport, hostCheck)
+          const { sent, response } = await sendConversion(request, payload, parsed, secrets, transport, guard)
           results.setSuccessResponseAtIndex(index, { status: response.status, sent, body: response.content })
         } catch (error) {
           results.setErrorResponseAtIndex(index, batchErrorResult(error))

@@ -2,8 +2,10 @@
 import { IntegrationError, RetryableError } from '@segment/actions-core'
 import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
 import type { HostLookup } from '../addresses'
-import { CONVERSION_REJECTED, failureReason, isRetryableStatus, POSTBACK_FAILED } from '../errors'
-import type { HostCheck } from '../hosts'
+import { PRIVATE_ADDRESS_REFUSED } from '../connection-guard'
+import type { ConnectionGuard } from '../connection-guard'
+import { CONVERSION_REJECTED, failureReason, isRetryableStatus, POSTBACK_FAILED, settingsError } from '../errors'
+import { privateHostMessage } from '../hosts'
 import { redactError, redactUrl } from '../secrets'
 import type { ParsedSettings } from '../settings'
 import type { Payload } from './generated-types'
@@ -11,33 +13,34 @@ import { buildPostback } from './postback'
 import type { Postback } from './postback'
 
 /**
- * Where postbacks really go. Production uses `{ lookup: dnsLookup }` (createDestination's default): the Postback
- * URL setting decides, it only allows https public hosts, and the host is refused when it resolves to a private
- * address. Tests and the benchmark pass their own transport: `postbackOrigin` aims the very same code at a server
- * on 127.0.0.1 (and `timeout` shortens the wait), `lookup` answers for DNS; no setting can reach this. A transport
- * without `lookup` looks up nothing.
+ * Where postbacks really go. In production (createDestination's default, `{}`) the Postback URL setting decides:
+ * it only allows https public hosts, and a connection to an address that is private is refused when it is made.
+ * Tests pass their own transport: `postbackOrigin` aims the very same code at a server on 127.0.0.1 (and `timeout`
+ * shortens the wait), `lookup` answers for DNS, `allowAddress` lets a loopback server through; no setting can
+ * reach this.
  */
 export interface Transport {
   postbackOrigin?: string
   /** Request timeout in milliseconds; the framework's default (10 s) when unset. */
   timeout?: number
-  /** Resolves the Postback URL host for the private-address check. */
+  /** Resolves the Postback URL host, for the settings check and for every connection; Node's resolver by default. */
   lookup?: HostLookup
+  /** Test-only: private addresses a connection may reach anyway (the benchmark's loopback server). */
+  allowAddress?: (address: string) => boolean
 }
 
-/** One conversion: build its postback, check the host, send it. Returns the postback as it may be shown. */
+/** One conversion: build its postback and send it. Returns the postback as it may be shown. */
 export async function sendConversion(
   request: RequestClient,
   payload: Payload,
   settings: ParsedSettings,
   secrets: string[],
   transport: Transport = {},
-  hostCheck?: HostCheck
+  guard?: ConnectionGuard
 ): Promise<{ sent: string; response: ModifiedResponse }> {
   try {
     const postback = buildPostback(payload, settings)
-    await hostCheck?.beforePostback(settings.postbackHost)
-    const response = await sendPostback(request, postback, transport)
+    const response = await sendPostback(request, postback, transport, guard)
     return { sent: redactUrl(postback.url, secrets), response }
   } catch (error) {
     // Messages quote event data, which can hold a secret by mistake; none is ever echoed.
@@ -49,7 +52,8 @@ export async function sendConversion(
 export async function sendPostback(
   request: RequestClient,
   postback: Postback,
-  transport: Transport = {}
+  transport: Transport = {},
+  guard?: ConnectionGuard
 ): Promise<ModifiedResponse> {
   let url = postback.url
   if (transport.postbackOrigin) {
@@ -62,19 +66,25 @@ export async function sendPostback(
   let response: ModifiedResponse
   try {
     // Redirects are not followed: a postback, with its verification token, goes only to the configured domain.
-    // No keep-alive agent is passed: Node's global agent already reuses connections (the benchmark sees 32
-    // connections for 120,000 postbacks), and core destroys a passed agent after each response, which drops the
-    // other postbacks of a batch that share it. skipResponseCloning reads the body once instead of twice.
+    // The guard's agent refuses private addresses when connecting and keeps connections alive across postbacks.
+    // skipResponseCloning reads the body once instead of twice.
     response = await request(url, {
       method: 'GET',
       redirect: 'manual',
       throwHttpErrors: false,
       skipResponseCloning: true,
-      timeout: transport.timeout
+      timeout: transport.timeout,
+      agent: guard?.agentFor(url)
     })
   } catch (error) {
-    // Timeouts, refused or reset connections: transient, so retryable. (node-fetch 2 notices a connection cut
-    // in the middle of a body only when the timeout ends.)
+    if ((error as { code?: string }).code === PRIVATE_ADDRESS_REFUSED) {
+      // node-fetch keeps only the code of the guard's error; the guard remembers which address it refused.
+      const host = new URL(url).hostname
+      const address = guard?.refusedAddress(host) ?? 'a private address'
+      throw settingsError(`${privateHostMessage(host, address)} The postback was not sent.`)
+    }
+    // Timeouts, refused or reset connections, failed lookups: transient, so retryable. (node-fetch 2 notices a
+    // connection cut in the middle of a body only when the timeout ends.)
     throw new RetryableError(
       `Got no complete answer from Everflow at ${new URL(postback.url).host} (${failureReason(error, 'network error')}) for the conversion with transaction_id ${postback.transactionId}. Segment will retry.`
     )

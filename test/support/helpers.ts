@@ -2,7 +2,7 @@ import nock from 'nock'
 import { createTestEvent, defaultValues } from '@segment/actions-core'
 import type { DestinationDefinition, SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../../src/generated-types'
-import { createDestination } from '../../src'
+import productionDefinition, { createDestination } from '../../src'
 import type { HostLookup } from '../../src/addresses'
 
 export const TRANSACTION_ID = '0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b'
@@ -21,8 +21,14 @@ export const publicLookup: HostLookup = () => Promise.resolve([PUBLIC_ADDRESS])
 /** A nock reply for a server that takes the request and never answers: only a timeout ends it. */
 export const neverAnswers = () => new Promise<[number]>(() => undefined)
 
-/** The destination as Segment runs it, with DNS answered by publicLookup. */
-export const definition = createDestination({ lookup: publicLookup })
+/**
+ * The destination as Segment loads it: the package's default export. nock answers its postbacks before any
+ * connection is made, so action and batch tests need no DNS.
+ */
+export const definition = productionDefinition
+
+/** The same destination for settings-check tests: the check looks the Postback URL host up, publicLookup answers. */
+export const checkedDefinition = createDestination({ lookup: publicLookup })
 
 /** Settings with both secrets set, for tests that prove neither leaks. */
 export const SECRET_API_KEY = 'key-SECRET-7f3a'

@@ -1,5 +1,6 @@
 // The preview (npm start with no command), in-process: run() with captured output. --send goes to a server this
 // test starts on 127.0.0.1 through the toolkit's test-only origin variable; production settings stay https-only.
+import nock from 'nock'
 import { event, file, jsonLines, toolkit, trackingServer } from './support'
 
 const EXAMPLE_URL =
@@ -108,6 +109,8 @@ describe('preview', () => {
   })
 
   it('--send resolves the Postback URL host as Segment does and refuses a private address; a dry run looks nothing up', async () => {
+    // Past nock to the destination's own connection, where the host is looked up (and refused) before connecting.
+    nock.enableNetConnect((host) => host === '127.0.0.1' || host === 'www.trkexample.com:443')
     const asked: string[] = []
     const lookup = (host: string) => {
       asked.push(host)
@@ -122,6 +125,7 @@ describe('preview', () => {
     expect(sent.stdout).toContain(
       'Postback URL host www.trkexample.com resolves to 10.1.2.3, a private or local address'
     )
+    nock.enableNetConnect('127.0.0.1')
   })
 
   it('applies the preset subscription by default: an event Segment would not send shows as not-subscribed', async () => {
