@@ -152,7 +152,7 @@ async function measureActionOverFramework(events: SegmentEvent[]) {
         title: 'No-op',
         description: 'Does all but the HTTP call.',
         fields,
-        perform: async (_request, { payload, settings }) => {
+        perform: (_request, { payload, settings }) => {
           buildPostback(payload as Payload, parseSettings(settings))
         }
       }
