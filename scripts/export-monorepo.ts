@@ -3,7 +3,9 @@
 // What goes in is decided by rules, not a list of today's files:
 //   - source: every file under src/ except this project's toolkit (src/toolkit/**, src/cli.ts);
 //   - tests: every test/**/*.test.ts except the project-only ones, in __tests__/ with their snapshots;
-//   - the test helpers those tests import (test/support/**), in __tests__/__helpers__/ (jest skips it there).
+//   - the test helpers those tests import (test/support/**), in __tests__/__helpers__/ (jest skips it there);
+//   - not this project's hardening counts: every `tally(...)` statement and its import of test/support/tally.ts
+//     is removed, since the reporter that prints them is not exported.
 // Relative imports are rewritten to the new layout. An import of a file outside the exported set, or of a package
 // the monorepo does not have, stops the export. When the checkout is installed, its own generators then write the
 // generated types (which must equal ours) and metadata.json; otherwise the printed checklist says what to run.
@@ -20,8 +22,13 @@ const PROJECT_ONLY = [
   /^src\/toolkit\//,
   /^src\/cli\.ts$/,
   /^test\/toolkit\//,
-  /^test\/(cli|package|project|docs|validate-definition|export-monorepo)\.test\.ts$/
+  /^test\/(cli|package|project|docs|validate-definition|export-monorepo)\.test\.ts$/,
+  /^test\/support\/tally\.ts$/
 ]
+
+/** The project-only module whose calls are removed from exported files, and its one function. */
+const COUNTS_MODULE = 'test/support/tally.ts'
+const COUNTS_FUNCTION = 'tally'
 
 /** Dev dependencies the pull request adds to packages/destination-actions, and why. */
 export const ADDED_DEV_DEPENDENCIES: Record<string, string> = {
@@ -30,6 +37,41 @@ export const ADDED_DEV_DEPENDENCIES: Record<string, string> = {
 }
 
 export class ExportError extends Error {}
+
+/**
+ * The file without this project's hardening counts: the import of COUNTS_MODULE and every statement that is a
+ * call of its function, each with the comment lines before it.
+ */
+function withoutCounts(root: string, file: string, text: string): string {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
+  const removed: ts.Node[] = []
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isImportDeclaration(node) &&
+      ts.isStringLiteral(node.moduleSpecifier) &&
+      resolveRelative(root, file, node.moduleSpecifier.text) === COUNTS_MODULE
+    ) {
+      removed.push(node)
+    } else if (
+      ts.isExpressionStatement(node) &&
+      ts.isCallExpression(node.expression) &&
+      ts.isIdentifier(node.expression.expression) &&
+      node.expression.expression.text === COUNTS_FUNCTION
+    ) {
+      removed.push(node)
+    } else {
+      ts.forEachChild(node, visit)
+    }
+  }
+  visit(source)
+  for (const node of removed.reverse()) {
+    // The line break before a statement goes with it; the first line of the file has none, so its own goes.
+    const start = node.getFullStart()
+    const end = start === 0 && text[node.getEnd()] === '\n' ? node.getEnd() + 1 : node.getEnd()
+    text = text.slice(0, start) + text.slice(end)
+  }
+  return text
+}
 
 /** Where a project file goes inside the destination folder, or undefined when it is not exported. */
 function targetOf(file: string): string | undefined {
@@ -103,6 +145,7 @@ export function planExport(root: string, allowedPackages: Set<string>): ExportPl
     const file = queue.shift()!
     const target = targetOf(file)!
     let text = readFileSync(path.join(root, file), 'utf8')
+    if (/\.ts$/.test(file)) text = withoutCounts(root, file, text)
     if (/\.(ts|js)$/.test(file)) {
       const edits: Array<{ start: number; end: number; replacement: string }> = []
       for (const { fileName: specifier, pos } of ts.preProcessFile(text, true, true).importedFiles) {

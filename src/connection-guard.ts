@@ -14,7 +14,7 @@ export const PRIVATE_ADDRESS_REFUSED = 'EVERFLOW_PRIVATE_ADDRESS_REFUSED'
 export interface ConnectionGuardOptions {
   /** Resolves a host to all of its addresses. */
   lookup: HostLookup
-  /** Test-only: addresses let through although private (the benchmark's loopback server). No setting reaches it. */
+  /** Test-only: addresses let through although private (a test's server on 127.0.0.1). No setting reaches it. */
   allowAddress?: (address: string) => boolean
 }
 

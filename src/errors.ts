@@ -1,5 +1,5 @@
 // The destination's errors in one place: every error code it reports, the one rule for what Segment retries, and
-// how an error becomes an event's result in a batch. The toolkit classifies outcomes with the same rule.
+// how an error becomes an event's result in a batch.
 import {
   ErrorCodes,
   getErrorCodeFromHttpStatus,

@@ -1,5 +1,4 @@
-// The small client for Everflow's Network API, shared by the settings check and the toolkit's lookups: the host by
-// region, the key in its header only, what an answer means, and politeness (request spacing, backoff on 429).
+// The small client for Everflow's Network API: the host by region, the key in its header only, what an answer means, and politeness (request spacing, backoff on 429).
 import type { ModifiedResponse, RequestClient } from '@segment/actions-core'
 import { failureReason } from './errors'
 

@@ -9,8 +9,8 @@ import { dnsLookup } from './addresses'
 import { ConnectionGuard } from './connection-guard'
 
 /**
- * The destination. A `transport` other than the default is for tests, the benchmark and the toolkit's loopback
- * runs only (see Transport); `lookup` answers for DNS, in the settings check and when postbacks connect.
+ * The destination. A `transport` other than the default is for tests only (see Transport); `lookup` answers for
+ * DNS, in the settings check and when postbacks connect.
  */
 export function createDestination(transport: Transport & ApiTransport = {}): DestinationDefinition<Settings> {
   const lookup = transport.lookup ?? dnsLookup

@@ -261,7 +261,7 @@ function parseSettingsUncached(settings: Settings): ParsedSettings {
 }
 
 // Segment passes the settings with every event, and parsing them costs about 5 µs, twice what building the
-// postback does (measured with the benchmark's settings). Parsed settings are immutable, so equal settings
+// postback does. Parsed settings are immutable, so equal settings
 // share one result.
 const PARSED_CACHE_SIZE = 100
 const parsedCache = new Map<string, ParsedSettings>()

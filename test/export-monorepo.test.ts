@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'os'
 import path from 'path'
 import ts from 'typescript'
-import { ExportError, planExport } from '../scripts/export-monorepo'
+import { ADDED_DEV_DEPENDENCIES, ExportError, planExport } from '../scripts/export-monorepo'
 
 const ROOT = path.join(__dirname, '..')
 const FOLDER = 'packages/destination-actions/src/destinations/everflow'
@@ -245,5 +245,33 @@ describe('planExport refuses what the monorepo could not run', () => {
       "import d from '../..'\nimport { h } from '../__helpers__/h'\n"
     )
     expect(files.get('__tests__/__helpers__/h.ts')).toBe("export { default as h } from '../../index'\n")
+  })
+
+  it("removes this project's hardening counts: each tally() statement, its comment and its import", () => {
+    const root = project({
+      'src/index.ts': 'export default {}\n',
+      'test/support/tally.ts': 'export function tally(kind: string, count = 1) {}\n',
+      'test/thing.test.ts':
+        "import { tally } from './support/tally'\nimport d from '../src'\n\nit('x', () => {\n  // one case\n  tally('ssrf')\n  expect(d).toEqual({})\n})\n"
+    })
+    const { files } = planExport(root, new Set(MONOREPO_PACKAGES))
+    expect([...files.keys()].sort()).toEqual(['__tests__/thing.test.ts', 'index.ts'])
+    expect(files.get('__tests__/thing.test.ts')).toBe(
+      "import d from '..'\n\nit('x', () => {\n  expect(d).toEqual({})\n})\n"
+    )
+  })
+})
+
+describe("the export of this project's own files", () => {
+  it('speaks only of what the monorepo has: no toolkit, benchmark, docs/ or hardening counts', () => {
+    const allowed = new Set([...MONOREPO_PACKAGES, ...Object.keys(ADDED_DEV_DEPENDENCIES)])
+    const { files } = planExport(path.join(__dirname, '..'), allowed)
+    const mentions = [...files].flatMap(([file, text]) =>
+      text
+        .split('\n')
+        .filter((line) => /toolkit|benchmark\b|docs\/|tally|HARDENING_DIR|hardening-reporter/i.test(line))
+        .map((line) => `${file}: ${line.trim()}`)
+    )
+    expect(mentions).toEqual([])
   })
 })

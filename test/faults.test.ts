@@ -6,7 +6,8 @@ import { Destination } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
 import { createDestination } from '../src'
 import { orderCompleted, SECRET_API_KEY, SECRET_TOKEN, settingsWithSecrets, subscriptionTo } from './support/helpers'
-import { expectNoLeak, expectOutcome, outcomeOfError, outcomeOfStatus, tally } from './support/hardening'
+import { expectNoLeak, expectOutcome, outcomeOfError, outcomeOfStatus } from './support/hardening'
+import { tally } from './support/tally'
 import type { Outcome } from './support/hardening'
 
 // Short enough to keep the cases that wait for it quick; the others keep the framework's default, so a busy

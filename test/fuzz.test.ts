@@ -7,7 +7,7 @@ import { IntegrationError, PayloadValidationError } from '@segment/actions-core'
 import { parseEventMapping, parsePostbackUrl, parseSettings } from '../src/settings'
 import { buildPostback } from '../src/trackConversion/postback'
 import type { Payload } from '../src/trackConversion/generated-types'
-import { tally } from './support/hardening'
+import { tally } from './support/tally'
 import { RESERVED_PARAMETER_NAMES } from './support/helpers'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000)

@@ -20,7 +20,7 @@ import {
   TRACKING_ORIGIN,
   TRANSACTION_ID
 } from './support/helpers'
-import { tally } from './support/hardening'
+import { tally } from './support/tally'
 
 afterEach(() => nock.cleanAll())
 

@@ -1,6 +1,6 @@
 // Rules a user would notice breaking, each pinned through the real framework with its expected values written
-// here: what is sent, what is refused, and what the message names. Mutation testing (docs/mutation-testing.md)
-// found that the rest of the suite would not notice these breaking.
+// here: what is sent, what is refused, and what the message names. Mutation testing found that the rest of the
+// suite would not notice these breaking.
 import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'

@@ -4,7 +4,7 @@ import nock from 'nock'
 import { createTestIntegration, IntegrationError } from '@segment/actions-core'
 import { parsePostbackUrl } from '../src/settings'
 import { definition, orderCompleted, settings, thrown } from './support/helpers'
-import { tally } from './support/hardening'
+import { tally } from './support/tally'
 
 const refused: string[] = [
   // IPv4 literals, every notation the WHATWG URL parser turns into 127.0.0.1 or another address

@@ -21,7 +21,7 @@ import type { Transport } from './send'
  */
 export const MAX_POSTBACKS_IN_FLIGHT = 16
 
-/** The action; `transport` is for tests and the benchmark only (see Transport), `guard` carries its connections. */
+/** The action; `transport` is for tests only (see Transport), `guard` carries its connections. */
 export function createTrackConversion(
   transport: Transport = {},
   guard?: ConnectionGuard

@@ -156,7 +156,7 @@ function readUnixSeconds(value: unknown): string | undefined {
   } else if (typeof value === 'string') {
     date = dayjs(value)
   }
-  // valueOf, not isValid: isValid renders the date as text, which stood out in the benchmark profile.
+  // valueOf, not isValid: isValid renders the date as text, which stood out in a profile of the action.
   const milliseconds = date.valueOf()
   if (Number.isNaN(milliseconds)) {
     refuseEvent(

@@ -25,7 +25,7 @@ export interface Transport {
   timeout?: number
   /** Resolves the Postback URL host, for the settings check and for every connection; Node's resolver by default. */
   lookup?: HostLookup
-  /** Test-only: private addresses a connection may reach anyway (the benchmark's loopback server). */
+  /** Test-only: private addresses a connection may reach anyway (a test's server on 127.0.0.1). */
   allowAddress?: (address: string) => boolean
 }
 

@@ -1,15 +1,7 @@
-// Tallies for the hardening summary line that test/support/hardening-reporter.js prints after the run.
-// Each test file appends its counts to a file in HARDENING_DIR (made by test/support/global-setup.js).
-import { appendFileSync } from 'fs'
-import path from 'path'
+// Assertions shared by the fault, secret and settings tests: the outcome Segment gives a case, and that no secret
+// appears anywhere in what an error or result carries.
 import { isRetryable, isRetryableStatus } from '../../src/errors'
-
-export type Tally = 'faults' | 'fuzz' | 'ssrf' | 'misclassified' | 'leaks'
-
-export function tally(kind: Tally, count = 1): void {
-  const dir = process.env.HARDENING_DIR
-  if (dir) appendFileSync(path.join(dir, `${process.pid}.ndjson`), `${JSON.stringify({ kind, count })}\n`)
-}
+import { tally } from './tally'
 
 export type Outcome = 'success' | 'retryable' | 'non-retryable'
 
@@ -27,9 +19,9 @@ export function outcomeOfError(error: unknown): Outcome {
   return isRetryable(error) ? 'retryable' : 'non-retryable'
 }
 
-/** Asserts an outcome, counting a mismatch for the summary line before failing the test. */
+/** Asserts an outcome (a mismatch is counted before the test fails). */
 export function expectOutcome(actual: Outcome, expected: Outcome, what: string): void {
-  if (actual !== expected) tally('misclassified')
+  tally('misclassified', actual === expected ? 0 : 1)
   expect(`${what}: ${actual}`).toBe(`${what}: ${expected}`)
 }
 
@@ -51,10 +43,10 @@ export function everythingIn(value: unknown): string {
   })
 }
 
-/** Asserts no secret appears anywhere in value, counting a leak for the summary line before failing. */
+/** Asserts no secret appears anywhere in value (a leak is counted before the test fails). */
 export function expectNoLeak(value: unknown, secrets: string[]): void {
   const text = everythingIn(value) + String(value)
   const leaked = secrets.filter((secret) => text.includes(secret))
-  if (leaked.length > 0) tally('leaks', leaked.length)
+  tally('leaks', leaked.length)
   expect(leaked).toEqual([])
 }
