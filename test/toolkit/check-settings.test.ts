@@ -61,4 +61,20 @@ describe('check-settings', () => {
     expect(run.code).toBe(2)
     expect(run.stdout).toContain('API Key was refused by Everflow (401): it is invalid or has been revoked.')
   })
+
+  it('looks the Postback URL host up in DNS also when postbacks are aimed at a local test server', async () => {
+    const asked: string[] = []
+    const lookup = (host: string) => {
+      asked.push(host)
+      return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }))
+    }
+    const run = await toolkit(['check-settings'], {
+      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: 'http://127.0.0.1:9' },
+      io: { lookup }
+    })
+    expect(asked).toEqual(['www.trkexample.com'])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toContain('Postback URL host www.trkexample.com does not exist in DNS (ENOTFOUND).')
+  })
 })
+
