@@ -36,7 +36,10 @@ function post<T>(session: Session, method: string): Promise<T> {
 async function main(): Promise<void> {
   const child = fork(path.join(__dirname, 'server.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)))
-  const definition = createDestination({ postbackOrigin: `http://127.0.0.1:${port}` })
+  const definition = createDestination({
+    postbackOrigin: `http://localhost:${port}`,
+    allowAddress: (address) => address === '127.0.0.1' || address === '::1'
+  })
   const destination = new Destination(definition)
   const options = {
     apiKey: 'bench-key',
