@@ -53,20 +53,21 @@ function closest(wanted: string, names: string[]): string | undefined {
 
 /** Warnings for events the presets send that Event Mapping does not map: every such event would be refused. */
 function unmappedPresetEvents(io: Io, eventIds: ReadonlyMap<string, number>): string[] {
-  const warnings: string[] = []
-  const definition = destinationFor(io, { sends: false })
-  for (const preset of presetsOf(definition)) {
-    for (const name of eventsOf(preset.subscribe)) {
-      if (eventIds.has(name)) continue
-      const near = closest(name, [...eventIds.keys()])
-      warnings.push(
-        `warn  Event Mapping: ${JSON.stringify(name)} is not mapped, but ${preset.name} sends it: every ${JSON.stringify(name)} event would be refused. ` +
-          `${near !== undefined ? `Did you mean ${JSON.stringify(near)}? Event names must match exactly. ` : ''}` +
-          `Add the line ${name}=0 (0 is the base conversion) or its advertiser event ID.`
-      )
-    }
+  const sentBy = new Map<string, string[]>()
+  for (const preset of presetsOf(destinationFor(io, { sends: false }))) {
+    for (const name of eventsOf(preset.subscribe)) sentBy.set(name, [...(sentBy.get(name) ?? []), preset.name])
   }
-  return warnings
+  return [...sentBy]
+    .filter(([name]) => !eventIds.has(name))
+    .map(([name, presets]) => {
+      const near = closest(name, [...eventIds.keys()])
+      return (
+        `warn  Event Mapping: ${JSON.stringify(name)} is not mapped, but ${presets.join(' and ')} send${presets.length > 1 ? '' : 's'} it: ` +
+        `every ${JSON.stringify(name)} event would be refused. ` +
+        `${near !== undefined ? `Did you mean ${JSON.stringify(near)}? Event names must match exactly. ` : ''}` +
+        `Add the line ${name}=0 (0 is the base conversion) or ${name}=<its advertiser event ID>.`
+      )
+    })
 }
 
 export async function checkSettings(argv: string[], io: Io): Promise<number> {
