@@ -76,6 +76,9 @@ export const PREVIEW_HELP = `  --event FILE     a Segment event as JSON, a JSON 
   --verify-tries N   checks before a sent conversion counts as missing (default 5)
   --rate N           Everflow API requests per second (default ${DEFAULT_REQUESTS_PER_SECOND})`
 
+/** Events run between two looks at the process's events (signals, a closed output). */
+const YIELD_EVERY = 32
+
 /** One event through the destination, as Segment would run it: the subscription it matches, then the action. */
 export async function runEvent(
   destination: ReturnType<typeof observedDestination>,
@@ -158,7 +161,6 @@ export async function dryRun(
 
 function describe(result: EventResult, details: boolean): string {
   const lines = [`line ${result.line}${result.event ? ` (${result.event})` : ''}: ${result.outcome}`]
-  if (result.subscription) lines.push(`  subscription: ${result.subscription}`)
   if (result.note) lines.push(`  note: ${result.note}`)
   if (result.reason) lines.push(`  not subscribed: ${result.reason}`)
   if (details && result.payload) {
@@ -172,6 +174,8 @@ function describe(result: EventResult, details: boolean): string {
   if (result.status !== undefined) lines.push(`  Everflow answered ${result.status}`)
   if (result.error) lines.push(`  error: ${result.error}`)
   if (result.outcome === 'retryable') lines.push(`  ${NOT_RETRIED}`)
+  // Only when the destination has several presets (or none took it): which one took the event.
+  if (result.subscription) lines.push(`  taken by ${result.subscription}`)
   return lines.join('\n')
 }
 
@@ -228,6 +232,8 @@ export async function preview(argv: string[], io: Io): Promise<number> {
 
   const results: EventResult[] = []
   for (const input of inputs) {
+    // A dry run never waits on anything, so let Ctrl-C and a closed output (events of the process) be seen.
+    if (results.length % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
     if (io.signal?.aborted) {
       io.stderr.write(`${stopCause(io)}: stopped; ${inputs.length - results.length} event(s) not run.\n`)
       break
