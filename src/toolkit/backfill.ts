@@ -102,8 +102,8 @@ function summaryOf(tally: Tally, send: boolean, failedFile: string | undefined, 
     if (!send) {
       // The failed file of a dry run holds only what would fail: replaying it alone would never send the rest.
       lines.push(
-        `  this was a dry run: nothing was sent.${failedFile ? ` The events that would fail are in ${failedFile}.` : ''} ` +
-          'Fix them in the original file, then run this same backfill with --send.'
+        `  this was a dry run: nothing was sent. ${failedFile ? `The events that would fail are in ${failedFile}. Fix them` : 'Fix the events that would fail (--failed FILE lists them)'} ` +
+          'in the original file, then run this same backfill with --send.'
       )
     } else {
       lines.push(
