@@ -176,7 +176,10 @@ const appendFailed = (file: string, text: string) => writeFailed(file, text, tru
 function recordNotStarted(tally: Tally, input: Input, failedFile: string | undefined, cause: string): void {
   tally.notStarted++
   if (failedFile) {
-    appendFailed(failedFile, failedRecord(input, `not started: the backfill was stopped (${cause}) before this event`, true))
+    appendFailed(
+      failedFile,
+      failedRecord(input, `not started: the backfill was stopped (${cause}) before this event`, true)
+    )
   }
 }
 

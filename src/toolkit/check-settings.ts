@@ -82,7 +82,9 @@ export async function checkSettings(argv: string[], io: Io): Promise<number> {
     settings = readSettings(io, values.settings)
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
-    io.stdout.write(`FAIL  settings: ${error.message}\n      fix the setting named above, then run check-settings again.\n`)
+    io.stdout.write(
+      `FAIL  settings: ${error.message}\n      fix the setting named above, then run check-settings again.\n`
+    )
     return EXIT.usage
   }
   const secrets = secretsOf(settings)
@@ -122,7 +124,9 @@ export async function checkSettings(argv: string[], io: Io): Promise<number> {
     })
     if (lookups.hosts.length > 0) say(`ok    Postback URL: ${lookups.hosts[0]} resolves to a public address`)
     say(`ok    API Key: accepted by Everflow's ${region} API for this network`)
-    say(`All settings passed${warnings.length ? `, with ${warnings.length} warning(s) above` : ''}. No postback was sent.`)
+    say(
+      `All settings passed${warnings.length ? `, with ${warnings.length} warning(s) above` : ''}. No postback was sent.`
+    )
     return EXIT.ok
   } catch (error) {
     const message = (error as Error).message
@@ -131,7 +135,11 @@ export async function checkSettings(argv: string[], io: Io): Promise<number> {
     if (label === 'API Key' && lookups.hosts.length > 0) {
       say(`ok    Postback URL: ${lookups.hosts[0]} resolves to a public address`)
     }
-    if (code === EVERFLOW_API_UNAVAILABLE || code === EVERFLOW_API_RATE_LIMITED || code === POSTBACK_HOST_LOOKUP_FAILED) {
+    if (
+      code === EVERFLOW_API_UNAVAILABLE ||
+      code === EVERFLOW_API_RATE_LIMITED ||
+      code === POSTBACK_HOST_LOOKUP_FAILED
+    ) {
       say(`??    ${label}: not checked: ${message}`)
       return EXIT.someFailed
     }

@@ -416,11 +416,16 @@ export function asTrack(event: SegmentEvent): { event: SegmentEvent; note?: stri
     return { event: { ...event, type: 'track' }, note: 'no "type" given; read as a track call because it has "event"' }
   }
   if (type === undefined) {
-    return { event, notEvent: 'an event with no "type" and no "event" is not a Segment call; Track Conversion takes track calls' }
+    return {
+      event,
+      notEvent: 'an event with no "type" and no "event" is not a Segment call; Track Conversion takes track calls'
+    }
   }
   return { event }
 }
 
+/** Where a value stood in a grouped reason. */
+const PLACE = '\u0000'
 const VALUE = /"(?:[^"\\]|\\.)*"|\b[0-9a-f]{16,}\b/gi
 
 /**
@@ -438,7 +443,7 @@ export class Reasons {
       .split(': ')[0]
       .replace(VALUE, (value) => {
         values.push(value)
-        return '\u0000'
+        return PLACE
       })
     const group = this.groups.get(key)
     if (!group) this.groups.set(key, { times: 1, values })
@@ -455,8 +460,11 @@ export class Reasons {
     return [...this.groups]
       .sort((a, b) => b[1].times - a[1].times)
       .map(([key, { times, values }]) => {
-        let index = 0
-        return `  ${times} x ${key.replace(/\u0000/g, () => values[index++])}`
+        const text = key
+          .split(PLACE)
+          .map((part, index) => (index === 0 ? part : `${values[index - 1]}${part}`))
+          .join('')
+        return `  ${times} x ${text}`
       })
   }
 }

@@ -4,7 +4,17 @@ import { parseArgs } from 'util'
 import { createEverflowApi, REGION_NAMES, regionOf } from '../everflow-api'
 import type { ApiAnswer, EverflowApi } from '../everflow-api'
 import type { Settings } from '../generated-types'
-import { EXIT, readEvents, readSettings, readText, requestOf, stopCause, stoppedCode, testTransport, UsageError } from './io'
+import {
+  EXIT,
+  readEvents,
+  readSettings,
+  readText,
+  requestOf,
+  stopCause,
+  stoppedCode,
+  testTransport,
+  UsageError
+} from './io'
 import type { Io } from './io'
 import { dryRun } from './preview'
 
@@ -351,7 +361,9 @@ export async function verify(argv: string[], io: Io): Promise<number> {
     )
   }
   if ((values.subscription !== undefined || values.mapping !== undefined) && !values.event) {
-    throw new UsageError('--subscription and --mapping choose which events of --event FILE were sent: use them with --event.')
+    throw new UsageError(
+      '--subscription and --mapping choose which events of --event FILE were sent: use them with --event.'
+    )
   }
   const settings = readSettings(io, values.settings)
   if (values.event) {

@@ -2,7 +2,16 @@
 import { readFileSync } from 'fs'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../../src/trackConversion'
 import { createDestination } from '../../src'
-import { afterSettings, event, EXAMPLE_SETTINGS_LINE, file, lines, recordingSleep, toolkit, trackingServer } from './support'
+import {
+  afterSettings,
+  event,
+  EXAMPLE_SETTINGS_LINE,
+  file,
+  lines,
+  recordingSleep,
+  toolkit,
+  trackingServer
+} from './support'
 
 type Server = Awaited<ReturnType<typeof trackingServer>>
 const idOf = (url: string) => new URL(url, 'http://x').searchParams.get('transaction_id') ?? ''
@@ -106,7 +115,9 @@ describe('backfill', () => {
     const run = await toolkit(['backfill', '--event', '-', '--send'], { env, input })
     expect(run.code).toBe(0)
     expect(server.received).toEqual([])
-    expect(lines(afterSettings(run.stderr))[0]).toBe('backfill summary: 2 lines: sent 0, failed 0, not subscribed 2, not started 0')
+    expect(lines(afterSettings(run.stderr))[0]).toBe(
+      'backfill summary: 2 lines: sent 0, failed 0, not subscribed 2, not started 0'
+    )
     const all = await toolkit(['backfill', '--event', '-', '--send', '--subscription', 'type = "track"'], {
       env,
       input
@@ -290,7 +301,7 @@ describe('backfill', () => {
 
   it.each([
     ['a pretty-printed JSON array', (events: object[]) => JSON.stringify(events, null, 2)],
-    ["a Segment HTTP API batch body", (events: object[]) => JSON.stringify({ batch: events }, null, 2)]
+    ['a Segment HTTP API batch body', (events: object[]) => JSON.stringify({ batch: events }, null, 2)]
   ])('reads %s as its events', async (_name, write) => {
     const input = write([JSON.parse(event('arr1')), JSON.parse(event('arr2'))])
     const run = await toolkit(['backfill', '--event', '-', '--send'], { env, input })
@@ -302,7 +313,10 @@ describe('backfill', () => {
   })
 
   it('a --failed file that cannot be written is a one-line message; exit 2', async () => {
-    const run = await toolkit(['backfill', '--event', '-', '--failed', '/nonexistent/dir/f'], { env, input: event('x') })
+    const run = await toolkit(['backfill', '--event', '-', '--failed', '/nonexistent/dir/f'], {
+      env,
+      input: event('x')
+    })
     expect(run.code).toBe(2)
     expect(run.stderr).toContain(
       '--failed /nonexistent/dir/f: cannot write the failed file (ENOENT). Give a file in a folder that exists and that you may write to.'

@@ -85,10 +85,14 @@ describe('check-settings', () => {
     expect(run.stdout).toContain('All settings passed, with 1 warning(s) above. No postback was sent.')
   })
 
-  it('refuses an object Event Mapping, which Segment\'s text setting would refuse; exit 2', async () => {
+  it("refuses an object Event Mapping, which Segment's text setting would refuse; exit 2", async () => {
     const settings = file(
       'check-object-mapping.json',
-      JSON.stringify({ apiKey: KEY, eventMapping: { 'Order Completed': 0 }, postbackUrl: 'https://www.trkexample.com/?nid=123' })
+      JSON.stringify({
+        apiKey: KEY,
+        eventMapping: { 'Order Completed': 0 },
+        postbackUrl: 'https://www.trkexample.com/?nid=123'
+      })
     )
     const run = await toolkit(['check-settings', '--settings', settings])
     expect(run.code).toBe(2)

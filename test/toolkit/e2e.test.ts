@@ -81,7 +81,9 @@ describe('the toolkit process', () => {
     expect(run.status).toBe(0)
     expect(run.stdout).toContain('line 1 (Order Completed): dry-run')
     expect(run.stdout + run.stderr).not.toContain('example-token')
-    expect(run.stderr).toBe(`${EXAMPLE_SETTINGS_LINE}summary: would send 1, not subscribed 0, rejected 0, retryable 0\n`)
+    expect(run.stderr).toBe(
+      `${EXAMPLE_SETTINGS_LINE}summary: would send 1, not subscribed 0, rejected 0, retryable 0\n`
+    )
   }, 30_000)
 
   it('--help prints every command and the exit codes, exit 0; a bad option exits 2', async () => {
@@ -156,36 +158,46 @@ describe('the toolkit process', () => {
   it.each([
     ['kill -INT of the npm process', (pid: number) => process.kill(pid, 'SIGINT')],
     ["Ctrl-C (SIGINT to npm start's process group)", (pid: number) => process.kill(-pid, 'SIGINT')]
-  ])('%s reaches the toolkit: a graceful stop with the summary, exit 130', async (_name, interrupt) => {
-    const server = await trackingServer(() => ({ status: 200, delayMs: 200 }))
-    const events = file('npm-sigint.ndjson', Array.from({ length: 300 }, (_, n) => event(`n${n}`)).join('\n'))
-    try {
-      const run = await new Promise<Run>((resolve) => {
-        const child = spawn('npm', ['start', '--silent', '--', 'backfill', '--event', events, '--send', '--every', '0.2'], {
-          cwd: ROOT,
-          env: { ...process.env, EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
-          detached: true
+  ])(
+    '%s reaches the toolkit: a graceful stop with the summary, exit 130',
+    async (_name, interrupt) => {
+      const server = await trackingServer(() => ({ status: 200, delayMs: 200 }))
+      const events = file('npm-sigint.ndjson', Array.from({ length: 300 }, (_, n) => event(`n${n}`)).join('\n'))
+      try {
+        const run = await new Promise<Run>((resolve) => {
+          const child = spawn(
+            'npm',
+            ['start', '--silent', '--', 'backfill', '--event', events, '--send', '--every', '0.2'],
+            {
+              cwd: ROOT,
+              env: { ...process.env, EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+              detached: true
+            }
+          )
+          let stdout = ''
+          let stderr = ''
+          let signalled = false
+          child.stdout.on('data', (chunk) => (stdout += chunk))
+          child.stderr.on('data', (chunk) => {
+            stderr += chunk
+            if (!signalled && /backfill: [1-9]\d*\/300 lines done/.test(stderr)) {
+              signalled = true
+              interrupt(child.pid as number)
+            }
+          })
+          child.on('close', (code) => resolve({ code, stdout, stderr }))
         })
-        let stdout = ''
-        let stderr = ''
-        let signalled = false
-        child.stdout.on('data', (chunk) => (stdout += chunk))
-        child.stderr.on('data', (chunk) => {
-          stderr += chunk
-          if (!signalled && /backfill: [1-9]\d*\/300 lines done/.test(stderr)) {
-            signalled = true
-            interrupt(child.pid as number)
-          }
-        })
-        child.on('close', (code) => resolve({ code, stdout, stderr }))
-      })
-      expect(run.stderr).toContain('Ctrl-C: starting no new postbacks; waiting for those in flight...')
-      expect(run.stderr).toMatch(/backfill summary: 300 lines: sent \d+, failed 0, not subscribed 0, not started [1-9]\d* \(stopped: Ctrl-C\)/)
-      expect(run.code).toBe(130)
-    } finally {
-      await server.close()
-    }
-  }, 90_000)
+        expect(run.stderr).toContain('Ctrl-C: starting no new postbacks; waiting for those in flight...')
+        expect(run.stderr).toMatch(
+          /backfill summary: 300 lines: sent \d+, failed 0, not subscribed 0, not started [1-9]\d* \(stopped: Ctrl-C\)/
+        )
+        expect(run.code).toBe(130)
+      } finally {
+        await server.close()
+      }
+    },
+    90_000
+  )
 
   it('a closed pipe (| head) stops the run quietly: no stack trace, no more output, exit 1', async () => {
     const input = Array.from({ length: 3000 }, (_, n) => event(`h${n}`)).join('\n')

@@ -27,7 +27,9 @@ describe('preview', () => {
     expect(run.stdout).not.toContain('Everflow answered')
     expect(run.stdout + run.stderr).not.toContain('example-token')
     expect(run.stdout + run.stderr).not.toContain('example-api-key')
-    expect(run.stderr).toBe(`${EXAMPLE_SETTINGS_LINE}summary: would send 1, not subscribed 0, rejected 0, retryable 0\n`)
+    expect(run.stderr).toBe(
+      `${EXAMPLE_SETTINGS_LINE}summary: would send 1, not subscribed 0, rejected 0, retryable 0\n`
+    )
   })
 
   it('masks a short Verification Token as the verification_token value only, not inside nid, order_id or user_ip', async () => {
@@ -35,7 +37,7 @@ describe('preview', () => {
     expect(run.stdout).toContain(`would send (dry run; --send sends it): GET ${EXAMPLE_URL}\n`)
   })
 
-  it('refuses Event Mapping as an object in a settings file (Segment\'s form holds text) and shows it as text; exit 2', async () => {
+  it("refuses Event Mapping as an object in a settings file (Segment's form holds text) and shows it as text; exit 2", async () => {
     const settings = file(
       'object-mapping.json',
       JSON.stringify({
@@ -169,10 +171,7 @@ describe('preview', () => {
     expect(jsonLines(run.stdout).map((r) => [r.outcome, r.error])).toEqual([
       ['not-subscribed', undefined],
       ['not-subscribed', undefined],
-      [
-        'rejected',
-        'an event with no "type" and no "event" is not a Segment call; Track Conversion takes track calls'
-      ]
+      ['rejected', 'an event with no "type" and no "event" is not a Segment call; Track Conversion takes track calls']
     ])
     expect(jsonLines(run.stdout)[0].reason).toMatch(/^matches no preset: preset ".+" \(.+\)/)
     expect(run.stdout).not.toContain('undefined')

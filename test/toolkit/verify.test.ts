@@ -12,7 +12,16 @@
 // - Errors: `{ "error": "..." }` with 401 / 403 / 404 / 429 / 5xx (user-guide/errors).
 import nock from 'nock'
 import { createRequestClient } from '@segment/actions-core'
-import { afterSettings, event, EXAMPLE_SETTINGS_FILE, file, jsonLines, recordingSleep, toolkit, trackingServer } from './support'
+import {
+  afterSettings,
+  event,
+  EXAMPLE_SETTINGS_FILE,
+  file,
+  jsonLines,
+  recordingSleep,
+  toolkit,
+  trackingServer
+} from './support'
 
 const US = 'https://api.eflow.team'
 const EU = 'https://api-eu.eflow.team'
