@@ -302,6 +302,9 @@ async function runBatch(
   return results
 }
 
+/** Batches of a dry run between two looks at the process's events. */
+const YIELD_EVERY_BATCHES = 8
+
 /** inputs in consecutive groups of `size`. */
 function groups<T>(items: T[], size: number): T[][] {
   return Array.from({ length: Math.ceil(items.length / size) }, (_, n) => items.slice(n * size, (n + 1) * size))
@@ -342,10 +345,13 @@ export async function backfill(argv: string[], io: Io): Promise<number> {
   const size = options.rate ? 1 : EVENTS_PER_BATCH
   const context = { send: options.send, secrets }
   try {
+    let batches = 0
     await forEachBounded(
       groups(inputs, size),
       Math.max(1, Math.floor(MAX_POSTBACKS_IN_FLIGHT / size)),
       async (batch) => {
+        // A dry run never waits on anything: let Ctrl-C and the progress timer (events of the process) be seen.
+        if (!options.send && ++batches % YIELD_EVERY_BATCHES === 0) await new Promise((done) => setImmediate(done))
         if (!interrupt.interrupted) await pace()
         if (interrupt.interrupted) {
           batch.forEach((input) => recordNotStarted(tally, input, options.failed, stopCause(io)))

@@ -199,6 +199,15 @@ describe('backfill', () => {
     expect(lines(readFileSync(failed, 'utf8'))).toHaveLength(200 - sent)
   })
 
+  it('a dry run sees Ctrl-C too: it comes between events, not only after the last', async () => {
+    const stop = new AbortController()
+    setTimeout(() => stop.abort(), 0)
+    const input = Array.from({ length: 4000 }, (_, n) => event(`dry${n}`)).join('\n')
+    const run = await toolkit(['backfill', '--event', '-'], { env, input, io: { signal: stop.signal } })
+    expect(run.code).toBe(130)
+    expect(run.stderr).toMatch(/not started [1-9]\d* \(stopped: Ctrl-C\)/)
+  })
+
   it('prints a summary line every few seconds when stderr is not a terminal, never a line per event', async () => {
     await server.close()
     server = await trackingServer(() => ({ status: 200, delayMs: 5 }))

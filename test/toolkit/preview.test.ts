@@ -295,6 +295,15 @@ describe('preview', () => {
     expect(run.stderr).toContain('Ctrl-C: stopped; 2 event(s) not run.')
   })
 
+  it('a dry run sees Ctrl-C between events, not only after the last', async () => {
+    const stop = new AbortController()
+    setTimeout(() => stop.abort(), 0)
+    const input = Array.from({ length: 2000 }, (_, n) => event(`dry${n}`)).join('\n')
+    const run = await toolkit(['--event', '-', '--json'], { input, io: { signal: stop.signal } })
+    expect(run.code).toBe(130)
+    expect(run.stderr).toMatch(/Ctrl-C: stopped; [1-9]\d* event\(s\) not run\./)
+  })
+
   it.each<[string, string[], Record<string, string>, string]>([
     ['an unknown option', ['--nope'], {}, "Unknown option '--nope'"],
     ['an unknown command', ['sned'], {}, "Unknown command 'sned'"],
