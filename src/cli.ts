@@ -2,16 +2,33 @@
 // The toolkit's command (npm start, or the installed everflow-toolkit): the real process around run().
 import { readFileSync } from 'fs'
 import { run } from './toolkit/main'
+import { EXIT, OUTPUT_CLOSED } from './toolkit/io'
+
+/** Under npm start, npm passes on the SIGINT the terminal already sent: one Ctrl-C arrives twice, this close. */
+const SAME_CTRL_C_MS = 1000
 
 if (require.main === module) {
   const stop = new AbortController()
-  // First Ctrl-C: finish what is in flight and report; a second one ends the process at once (exit 1).
-  process.once('SIGINT', () => {
-    stop.abort()
-    process.once('SIGINT', () => process.exit(1))
+  let firstAt = 0
+  // First Ctrl-C: finish what is in flight and report; a second one ends the process at once. Both exit 130.
+  process.on('SIGINT', () => {
+    if (!stop.signal.aborted) {
+      firstAt = Date.now()
+      stop.abort('SIGINT')
+    } else if (Date.now() - firstAt > SAME_CTRL_C_MS) {
+      process.exit(EXIT.interrupted)
+    }
   })
+  // A reader that goes away (| head) closes stdout: stop as on Ctrl-C, quietly, writing nothing more there.
+  let closed = false
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    closed = true
+    if (error.code !== 'EPIPE') process.stderr.write(`cannot write the output: ${error.code ?? error.message}\n`)
+    if (!stop.signal.aborted) stop.abort(OUTPUT_CLOSED)
+  })
+  process.stderr.on('error', () => undefined)
   run(process.argv.slice(2), {
-    stdout: process.stdout,
+    stdout: { write: (text: string) => closed || process.stdout.write(text) },
     stderr: process.stderr,
     env: process.env,
     readStdin: () => readFileSync(0, 'utf8'),

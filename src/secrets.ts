@@ -20,18 +20,35 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
 }
 
-/** Replaces every real occurrence of a secret in text with ***: anywhere for a long secret, as a word for a short one. */
-export function redact(text: string, secrets: string[]): string {
-  return secrets.reduce((result, secret) => {
-    if (secret.length >= MIN_SECRET_LENGTH_MASKED_ANYWHERE) return result.split(secret).join('***')
+// The word pattern of each short secret, built once: preview and send mask every postback URL with it.
+const wordPatterns = new Map<string, RegExp>()
+
+function wordPattern(secret: string): RegExp {
+  let pattern = wordPatterns.get(secret)
+  if (pattern === undefined) {
     // A word ends at a separator, at the end, or at a full stop that ends a sentence.
-    const asWord = new RegExp(
+    pattern = new RegExp(
       `(?<![^${SEPARATOR}])${escapeRegExp(secret)}(?=$|[${SEPARATOR}]|[.!](?:$|[${SEPARATOR}]))`,
       'g'
     )
-    return result.replace(asWord, '***')
+    if (wordPatterns.size >= 100) wordPatterns.clear()
+    wordPatterns.set(secret, pattern)
+  }
+  return pattern
+}
+
+/** Replaces every real occurrence of a secret in text with ***: anywhere for a long secret, as a word for a short one. */
+export function redact(text: string, secrets: string[]): string {
+  return secrets.reduce((result, secret) => {
+    if (!result.includes(secret)) return result
+    if (secret.length >= MIN_SECRET_LENGTH_MASKED_ANYWHERE) return result.split(secret).join('***')
+    return result.replace(wordPattern(secret), '***')
   }, text)
 }
+
+// A query whose names and values hold only these characters reads and writes back unchanged through
+// URLSearchParams (which decodes "+" and "%XX" and encodes everything else): the postbacks the builder writes.
+const PLAIN_QUERY = /^(?:[\w.*-]*=[\w.*-]*)(?:&[\w.*-]*=[\w.*-]*)*$/
 
 /**
  * A postback URL as it may be shown: the verification_token parameter's value is ***, nid (the network ID from the
@@ -41,16 +58,27 @@ export function redact(text: string, secrets: string[]): string {
 export function redactUrl(url: string, secrets: string[]): string {
   const queryStart = url.indexOf('?')
   if (queryStart < 0) return redact(url, secrets)
-  const query = new URLSearchParams(url.slice(queryStart + 1))
-  const shown = new URLSearchParams()
-  for (const [name, value] of query) {
-    shown.append(
-      redact(name, secrets),
-      name === 'verification_token' ? '***' : name === 'nid' ? value : redact(value, secrets)
-    )
+  const query = url.slice(queryStart + 1)
+  const mask = (name: string, value: string) =>
+    name === 'verification_token' ? '***' : name === 'nid' ? value : redact(value, secrets)
+  let shown: string
+  if (PLAIN_QUERY.test(query)) {
+    // The same result without URLSearchParams: nothing to decode, and what redact writes needs no encoding.
+    shown = query
+      .split('&')
+      .map((pair) => {
+        const equals = pair.indexOf('=')
+        const name = pair.slice(0, equals)
+        return `${redact(name, secrets)}=${mask(name, pair.slice(equals + 1))}`
+      })
+      .join('&')
+  } else {
+    const params = new URLSearchParams()
+    for (const [name, value] of new URLSearchParams(query)) params.append(redact(name, secrets), mask(name, value))
+    // The query was written by URLSearchParams, so writing it again changes nothing but the masked values.
+    shown = params.toString()
   }
-  // The query was written by URLSearchParams, so writing it again changes nothing but the masked values.
-  return `${redact(url.slice(0, queryStart), secrets)}?${shown.toString()}`
+  return `${redact(url.slice(0, queryStart), secrets)}?${shown}`
 }
 
 /** Removes every secret from an error's message and stack, keeping its class, code and status. */

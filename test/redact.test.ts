@@ -1,5 +1,6 @@
 // The masking rules themselves; secrets.test.ts drives them through the destination.
 import { redact, redactUrl } from '../src/secrets'
+import fc from 'fast-check'
 
 describe('redact', () => {
   it.each([
@@ -38,5 +39,68 @@ describe('redactUrl', () => {
     expect(
       redactUrl('https://t.example.com/?adv1=x%20tok-SECRET-91c2%26&verification_token=zz', ['tok-SECRET-91c2'])
     ).toBe('https://t.example.com/?adv1=x+***%26&verification_token=***')
+  })
+})
+
+describe('redactUrl without URLSearchParams for a plain query', () => {
+  /** redactUrl as it was before the plain-query path: the reference its results must equal. */
+  function throughUrlSearchParams(url: string, secrets: string[]): string {
+    const queryStart = url.indexOf('?')
+    if (queryStart < 0) return redact(url, secrets)
+    const shown = new URLSearchParams()
+    for (const [name, value] of new URLSearchParams(url.slice(queryStart + 1))) {
+      shown.append(
+        redact(name, secrets),
+        name === 'verification_token' ? '***' : name === 'nid' ? value : redact(value, secrets)
+      )
+    }
+    return `${redact(url.slice(0, queryStart), secrets)}?${shown.toString()}`
+  }
+
+  // Queries made of the characters that matter: separators, escapes, "+", the secrets and plain text.
+  const part = fc.stringOf(
+    fc.constantFrom(
+      'a',
+      'Z',
+      '1',
+      '_',
+      '-',
+      '.',
+      '*',
+      '=',
+      '&',
+      '+',
+      '%',
+      '%2A',
+      '%20',
+      '%41',
+      ' ',
+      'é',
+      'k',
+      '123',
+      'tok-SECRET'
+    ),
+    { maxLength: 12 }
+  )
+  const name = fc.constantFrom('nid', 'verification_token', 'adv1', 'order_id', 'k', '123', '')
+  const query = fc
+    .array(fc.tuple(name, part), { maxLength: 6 })
+    .map((pairs) => pairs.map(([n, v]) => `${n}=${v}`).join('&'))
+  const secrets = fc.subarray(['k', '123', 'tok-SECRET', 'example-token'])
+
+  it('gives exactly what URLSearchParams gives, for every query', () => {
+    fc.assert(
+      fc.property(fc.oneof(query, part), secrets, (q, s) => {
+        const url = `https://t.example.com/p?${q}`
+        expect(redactUrl(url, s)).toBe(throughUrlSearchParams(url, s))
+      }),
+      { numRuns: 2000, seed: 20 }
+    )
+  })
+
+  it('masks the token and keeps nid in the plain query the builder writes', () => {
+    expect(
+      redactUrl('https://t.example.com/?nid=123&transaction_id=abc&amount=7.5&adv1=123&verification_token=123', ['123'])
+    ).toBe('https://t.example.com/?nid=123&transaction_id=abc&amount=7.5&adv1=***&verification_token=***')
   })
 })

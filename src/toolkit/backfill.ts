@@ -15,20 +15,27 @@ import { forEachBounded } from '../pool'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../trackConversion'
 import {
   asTrack,
+  blameMapping,
   destinationFor,
   EXIT,
+  matchOf,
   NOT_RETRIED,
+  notSubscribedReason,
   observedDestination,
   readEvents,
   readSettings,
-  reasonOf,
-  subscriptionOf,
-  UsageError
+  Reasons,
+  stopCause,
+  stoppedCode,
+  subscriptionsOf,
+  UsageError,
+  wrongType
 } from './io'
-import type { Input, Io } from './io'
+import type { ActiveSubscription, Input, Io } from './io'
+import { subscriptionLines } from './preview'
 import type { EventResult } from './preview'
 
-export const BACKFILL_HELP = `  --event FILE     NDJSON, one event per line ("-" reads stdin); required
+export const BACKFILL_HELP = `  --event FILE     NDJSON, one event per line, or a JSON array or batch body ("-" reads stdin); required
   --send           really send (without it, a dry run of the whole file: what would be sent or refused)
   --rate N         start at most N postbacks per second (default: no cap; at most ${MAX_POSTBACKS_IN_FLIGHT} in flight)
   --failed FILE    write every failed or not-started event to FILE as NDJSON, each with an "everflowFailure"
@@ -44,21 +51,32 @@ interface Tally {
   retryable: number
   notSubscribed: number
   notStarted: number
-  reasons: Map<string, number>
+  reasons: Reasons
+  /** Why events were not subscribed (one reason: the subscriptions are the same for every event). */
+  notSubscribedReason?: string
+  /** Sent events by subscription, when there are several. */
+  bySubscription: Array<{ outcome: EventResult['outcome']; subscription?: string }>
+}
+
+/** The line an event replayed from a failed file had in the file it first came from. */
+function replayedLine(event: SegmentEvent | undefined): number | undefined {
+  const line = (event as { everflowFailure?: { line?: unknown } } | undefined)?.everflowFailure?.line
+  return typeof line === 'number' ? line : undefined
 }
 
 /** What a failed line becomes in the failed file: the event as it was, with why; replayable as it is. */
 function failedRecord(input: Input, reason: string, retryable: boolean): string {
   const everflowFailure = {
-    line: input.line,
+    // A line replayed from a failed file keeps the line it had in the file it first came from.
+    line: input.origin ?? replayedLine(input.event) ?? input.line,
     reason,
     retryable,
     ...(input.text !== undefined ? { text: input.text } : {})
   }
-  // A replayed line that fails again gets its new reason, not two.
+  // A replayed line that fails again gets its new reason, not two; a line that was not an event stays its text.
   const event: Record<string, unknown> = { ...input.event }
   delete event.everflowFailure
-  return `${JSON.stringify({ ...event, everflowFailure })}\n`
+  return `${JSON.stringify(input.event ? { ...event, everflowFailure } : { everflowFailure })}\n`
 }
 
 function progressLine(tally: Tally, started: number, send: boolean): string {
@@ -71,22 +89,31 @@ function progressLine(tally: Tally, started: number, send: boolean): string {
   )
 }
 
-function summaryOf(tally: Tally, send: boolean, failedFile: string | undefined, interrupted: boolean): string {
+function summaryOf(tally: Tally, send: boolean, failedFile: string | undefined, stopped?: string): string {
   const lines = [
     `backfill summary: ${tally.total} lines: ${send ? 'sent' : 'would send'} ${tally.sent}, ` +
       `failed ${tally.failed}${tally.retryable ? ` (${tally.retryable} retryable)` : ''}, ` +
-      `not subscribed ${tally.notSubscribed}, not started ${tally.notStarted}${interrupted ? ' (stopped by Ctrl-C)' : ''}`
+      `not subscribed ${tally.notSubscribed}, not started ${tally.notStarted}${stopped ? ` (stopped: ${stopped})` : ''}`,
+    ...subscriptionLines(tally.bySubscription, send ? 'sent' : 'would send'),
+    ...tally.reasons.lines()
   ]
-  for (const [reason, times] of [...tally.reasons].sort((a, b) => b[1] - a[1])) lines.push(`  ${times} x ${reason}`)
   if (tally.retryable) lines.push(`  ${NOT_RETRIED}`)
   if (tally.failed + tally.notStarted > 0) {
-    lines.push(
-      failedFile
-        ? `  failed and not-started events are in ${failedFile}; replay them with: backfill --send --event ${failedFile}`
-        : '  use --failed FILE to keep the failed events for a replay'
-    )
+    if (!send) {
+      // The failed file of a dry run holds only what would fail: replaying it alone would never send the rest.
+      lines.push(
+        `  this was a dry run: nothing was sent. ${failedFile ? `The events that would fail are in ${failedFile}. Fix them` : 'Fix the events that would fail (--failed FILE lists them)'} ` +
+          'in the original file, then run this same backfill with --send.'
+      )
+    } else {
+      lines.push(
+        failedFile
+          ? `  failed and not-started events are in ${failedFile}; replay them with: backfill --send --event ${failedFile}`
+          : '  use --failed FILE to keep the failed events for a replay'
+      )
+    }
   }
-  if (tally.notSubscribed) lines.push("  not-subscribed events do not match --subscription (default: the preset's)")
+  if (tally.notSubscribed) lines.push(`  ${tally.notSubscribed} not subscribed: ${tally.notSubscribedReason}`)
   return lines.join('\n')
 }
 
@@ -117,23 +144,41 @@ function optionsOf(argv: string[]) {
 /** Counts one finished event; a failed one also goes to the failed file. */
 function record(tally: Tally, input: Input, result: EventResult, failedFile: string | undefined): void {
   tally.done++
+  if (result.subscription) tally.bySubscription.push(result)
   if (result.outcome === 'sent' || result.outcome === 'dry-run') tally.sent++
-  else if (result.outcome === 'not-subscribed') tally.notSubscribed++
-  else {
+  else if (result.outcome === 'not-subscribed') {
+    tally.notSubscribed++
+    tally.notSubscribedReason = result.reason
+  } else {
     tally.failed++
     if (result.outcome === 'retryable') tally.retryable++
     const reason = result.error ?? result.outcome
-    tally.reasons.set(reasonOf(reason), (tally.reasons.get(reasonOf(reason)) ?? 0) + 1)
-    if (failedFile) appendFileSync(failedFile, failedRecord(input, reason, result.outcome === 'retryable'))
+    tally.reasons.add(reason)
+    if (failedFile) appendFailed(failedFile, failedRecord(input, reason, result.outcome === 'retryable'))
   }
 }
 
-function recordNotStarted(tally: Tally, input: Input, failedFile: string | undefined): void {
+/** Writes to the failed file; a file that cannot be written is a clear message, not a stack trace. */
+function writeFailed(file: string, text: string, append: boolean): void {
+  try {
+    if (append) appendFileSync(file, text)
+    else writeFileSync(file, text)
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException
+    throw new UsageError(
+      `--failed ${file}: cannot write the failed file (${code ?? message}). Give a file in a folder that exists and that you may write to.`
+    )
+  }
+}
+
+const appendFailed = (file: string, text: string) => writeFailed(file, text, true)
+
+function recordNotStarted(tally: Tally, input: Input, failedFile: string | undefined, cause: string): void {
   tally.notStarted++
   if (failedFile) {
-    appendFileSync(
+    appendFailed(
       failedFile,
-      failedRecord(input, 'not started: the backfill was stopped (Ctrl-C) before this event', true)
+      failedRecord(input, `not started: the backfill was stopped (${cause}) before this event`, true)
     )
   }
 }
@@ -170,7 +215,7 @@ function watchInterrupt(io: Io) {
   const state = { interrupted: false, stop: () => io.signal?.removeEventListener('abort', onAbort) }
   function onAbort() {
     state.interrupted = true
-    io.stderr.write(`\nCtrl-C: starting no new postbacks; waiting for those in flight...\n`)
+    io.stderr.write(`\n${stopCause(io)}: starting no new postbacks; waiting for those in flight...\n`)
   }
   if (io.signal?.aborted) onAbort()
   else io.signal?.addEventListener('abort', onAbort, { once: true })
@@ -185,63 +230,80 @@ function watchInterrupt(io: Io) {
  */
 const EVENTS_PER_BATCH = 4
 
-const NOT_SUBSCRIBED = 'Payload is either invalid or does not match the subscription'
-
 interface BatchEntry {
   status?: number
   errortype?: string
   errormessage?: string
 }
 
-/** One small batch through Destination.onBatch, as Segment runs it; a result per input, in order. */
+/**
+ * One small batch through Destination.onBatch, as Segment runs it; a result per input, in order. The subscriptions
+ * are evaluated here, as Segment evaluates them before the action: an event none matches is not subscribed, and the
+ * events each one matches go to it as one batch.
+ */
 async function runBatch(
   destination: Destination<Settings>,
   inputs: Input[],
   settings: Settings,
-  subscription: ReturnType<typeof subscriptionOf>,
+  subscriptions: ActiveSubscription[],
   context: { send: boolean; secrets: string[] }
 ): Promise<EventResult[]> {
   const results: EventResult[] = []
-  const runnable: Array<{ index: number; event: SegmentEvent }> = []
+  const taken = new Map<ActiveSubscription, Array<{ index: number; event: SegmentEvent }>>()
   inputs.forEach((input, index) => {
-    const { event, notTrack } = input.event ? asTrack(input.event) : { event: undefined, notTrack: input.error }
-    if (event && !notTrack) runnable.push({ index, event })
-    else results[index] = { line: input.line, outcome: 'rejected', error: notTrack }
-  })
-  if (runnable.length === 0) return results
-  let entries: BatchEntry[]
-  try {
-    const output = await destination.onBatch(
-      runnable.map((r) => r.event),
-      { ...settings, subscription }
-    )
-    const multistatus = (output[0] as { multistatus?: BatchEntry[] } | undefined)?.multistatus
-    entries = multistatus ?? runnable.map(() => ({ status: 400, errormessage: NOT_SUBSCRIBED }))
-  } catch (error) {
-    const message = redact((error as Error).message, context.secrets)
-    entries = runnable.map(() => ({ status: (error as { status?: number }).status ?? 500, errormessage: message }))
-  } finally {
-    destination.responses.length = 0
-  }
-  runnable.forEach(({ index, event }, position) => {
-    const entry = entries[position] ?? {}
-    const base = { line: inputs[index].line, event: event.event }
-    if (entry.errormessage?.startsWith('Invalid subscription')) {
-      throw new UsageError(`--subscription: ${entry.errormessage}`)
+    const line = input.line
+    if (!input.event) {
+      results[index] = { line, outcome: 'rejected', error: input.error }
+      return
     }
-    if (entry.errormessage === NOT_SUBSCRIBED) results[index] = { ...base, outcome: 'not-subscribed' }
-    else if (entry.errormessage === undefined && (entry.status ?? 500) < 300) {
-      results[index] = { ...base, outcome: context.send ? 'sent' : 'dry-run' }
-    } else {
-      results[index] = {
-        ...base,
-        outcome: isRetryableResult(entry) ? 'retryable' : 'rejected',
-        error: redact(entry.errormessage ?? `status ${entry.status}`, context.secrets)
+    const { event, notEvent } = asTrack(input.event)
+    const name = typeof event.event === 'string' ? event.event : undefined
+    const subscription = notEvent ? undefined : matchOf(subscriptions, event)
+    const wrong = subscription && wrongType(event, subscription)
+    if (notEvent || wrong) results[index] = { line, event: name, outcome: 'rejected', error: notEvent ?? wrong }
+    else if (!subscription) {
+      results[index] = { line, event: name, outcome: 'not-subscribed', reason: notSubscribedReason(subscriptions) }
+    } else taken.set(subscription, [...(taken.get(subscription) ?? []), { index, event }])
+  })
+  for (const [subscription, runnable] of taken) {
+    let entries: BatchEntry[]
+    try {
+      const { subscribe, partnerAction, mapping } = subscription
+      const output = await destination.onBatch(
+        runnable.map((r) => r.event),
+        { ...settings, subscription: { subscribe, partnerAction, mapping } }
+      )
+      const multistatus = (output[0] as { multistatus?: BatchEntry[] } | undefined)?.multistatus
+      entries = multistatus ?? runnable.map(() => ({ status: 500, errormessage: 'the batch gave no result' }))
+    } catch (error) {
+      const message = redact((error as Error).message, context.secrets)
+      entries = runnable.map(() => ({ status: (error as { status?: number }).status ?? 500, errormessage: message }))
+    } finally {
+      destination.responses.length = 0
+    }
+    runnable.forEach(({ index, event }, position) => {
+      const entry = entries[position] ?? {}
+      const base = {
+        line: inputs[index].line,
+        event: event.event,
+        ...(subscriptions.length > 1 ? { subscription: subscription.name } : {})
       }
-    }
-  })
+      if (entry.errormessage === undefined && (entry.status ?? 500) < 300) {
+        results[index] = { ...base, outcome: context.send ? 'sent' : 'dry-run' }
+      } else {
+        results[index] = {
+          ...base,
+          outcome: isRetryableResult(entry) ? 'retryable' : 'rejected',
+          error: blameMapping(redact(entry.errormessage ?? `status ${entry.status}`, context.secrets), subscription)
+        }
+      }
+    })
+  }
   return results
 }
+
+/** Batches of a dry run between two looks at the process's events. */
+const YIELD_EVERY_BATCHES = 8
 
 /** inputs in consecutive groups of `size`. */
 function groups<T>(items: T[], size: number): T[][] {
@@ -261,9 +323,9 @@ export async function backfill(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     throw new UsageError(`Settings: ${(error as Error).message}`)
   }
-  const subscription = subscriptionOf(io, definition, options.subscription, options.mapping)
+  const subscriptions = subscriptionsOf(io, definition, options.subscription, options.mapping)
   const inputs = readEvents(io, options.event)
-  if (options.failed) writeFileSync(options.failed, '')
+  if (options.failed) writeFailed(options.failed, '', false)
 
   const tally: Tally = {
     total: inputs.length,
@@ -273,7 +335,8 @@ export async function backfill(argv: string[], io: Io): Promise<number> {
     retryable: 0,
     notSubscribed: 0,
     notStarted: 0,
-    reasons: new Map()
+    reasons: new Reasons(),
+    bySubscription: []
   }
   const progress = showProgress(io, tally, options.send, options.every)
   const interrupt = watchInterrupt(io)
@@ -282,16 +345,19 @@ export async function backfill(argv: string[], io: Io): Promise<number> {
   const size = options.rate ? 1 : EVENTS_PER_BATCH
   const context = { send: options.send, secrets }
   try {
+    let batches = 0
     await forEachBounded(
       groups(inputs, size),
       Math.max(1, Math.floor(MAX_POSTBACKS_IN_FLIGHT / size)),
       async (batch) => {
+        // A dry run never waits on anything: let Ctrl-C and the progress timer (events of the process) be seen.
+        if (!options.send && ++batches % YIELD_EVERY_BATCHES === 0) await new Promise((done) => setImmediate(done))
         if (!interrupt.interrupted) await pace()
         if (interrupt.interrupted) {
-          batch.forEach((input) => recordNotStarted(tally, input, options.failed))
+          batch.forEach((input) => recordNotStarted(tally, input, options.failed, stopCause(io)))
           return
         }
-        const results = await runBatch(destination, batch, settings, subscription, context)
+        const results = await runBatch(destination, batch, settings, subscriptions, context)
         batch.forEach((input, index) => record(tally, input, results[index], options.failed))
         progress.update()
       }
@@ -300,6 +366,9 @@ export async function backfill(argv: string[], io: Io): Promise<number> {
     progress.stop()
     interrupt.stop()
   }
-  io.stderr.write(`${summaryOf(tally, options.send, options.failed, interrupt.interrupted)}\n`)
+  io.stderr.write(
+    `${summaryOf(tally, options.send, options.failed, interrupt.interrupted ? stopCause(io) : undefined)}\n`
+  )
+  if (interrupt.interrupted && tally.notStarted > 0) return stoppedCode(io)
   return tally.failed + tally.notStarted > 0 ? EXIT.someFailed : EXIT.ok
 }

@@ -12,7 +12,7 @@ export const USAGE = `Usage: everflow-toolkit [command] [options]     (from a cl
 Everflow's postbacks, as Segment's Everflow (Actions) destination sends them, through the same code Segment runs.
 
 Commands:
-  (none)           preview: show the postback for each event; --send sends it
+  preview          (or no command) show the postback for each event; --send sends it
   check-settings   run the destination's settings check (as on saving the settings in Segment)
   backfill         send an NDJSON file of events concurrently, with progress and a file of failures
   verify [ID ...]  ask Everflow's Network API what it recorded for transaction ids
@@ -31,13 +31,16 @@ ${SETTINGS_HELP}
   --help           this text
 
 Exit codes:
-  preview, backfill  0 every event sent (or would be) or not subscribed; 1 some event failed, was not
-                     started (Ctrl-C) or, with --verify, is not as expected in Everflow; 2 bad usage or settings
-  check-settings     0 all settings passed; 1 Everflow's API could not answer (try again); 2 a setting is wrong
+  preview, backfill  0 every event sent (or would be) or not subscribed; 1 some event failed or, with --verify,
+                     is not as expected in Everflow; 2 bad usage or settings
+  check-settings     0 all settings passed; 1 Everflow's API or DNS could not answer (try again); 2 a setting is wrong
   verify             0 every transaction as expected; 1 some click missing, conversion rejected, missing or
-                     recorded twice, or the API could not answer; 2 bad usage, or the API Key was refused`
+                     recorded twice, or the API could not answer; 2 bad usage, or the API Key was refused
+  every command      130 stopped by Ctrl-C (after the summary; a second Ctrl-C ends at once); 1 stopped because
+                     the output was closed (e.g. | head)`
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  preview,
   'check-settings': checkSettings,
   backfill,
   verify
@@ -54,7 +57,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const command = first !== undefined && !first.startsWith('-') ? COMMANDS[first] : undefined
     if (first !== undefined && !first.startsWith('-') && !command) {
       throw new UsageError(
-        `Unknown command '${first}'. Commands: check-settings, backfill, verify (or none, to preview).`
+        `Unknown command '${first}'. Commands: preview, check-settings, backfill, verify (or none, to preview).`
       )
     }
     return await (command ? command(rest, io) : preview(argv, io))

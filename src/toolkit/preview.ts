@@ -10,19 +10,25 @@ import { isRetryable } from '../errors'
 import type { Payload } from '../trackConversion/generated-types'
 import {
   asTrack,
+  blameMapping,
   destinationFor,
   EXAMPLES,
   EXIT,
+  matchOf,
   NOT_RETRIED,
+  notSubscribedReason,
   observedDestination,
   readEvents,
   readSettings,
-  reasonOf,
-  subscriptionOf,
-  UsageError
+  Reasons,
+  stopCause,
+  stoppedCode,
+  subscriptionsOf,
+  UsageError,
+  wrongType
 } from './io'
-import type { Input, Io, Seen } from './io'
-import { verifySent, VERIFY_OPTIONS } from './verify'
+import type { ActiveSubscription, Input, Io, Seen } from './io'
+import { DEFAULT_REQUESTS_PER_SECOND, verifySent, VERIFY_OPTIONS } from './verify'
 
 export type Outcome = 'dry-run' | 'sent' | 'not-subscribed' | 'rejected' | 'retryable'
 
@@ -30,7 +36,11 @@ export interface EventResult {
   line: number
   outcome: Outcome
   event?: string
+  /** The subscription that took the event, when there is more than one (a preset's name, or --subscription). */
+  subscription?: string
   note?: string
+  /** Why an event is not subscribed. */
+  reason?: string
   transactionId?: string
   payload?: Payload
   url?: string
@@ -51,43 +61,53 @@ export const PREVIEW_OPTIONS = {
   help: { type: 'boolean', default: false }
 } as const
 
-export const PREVIEW_HELP = `  --event FILE     a Segment event as JSON, or NDJSON with one event per line; "-" reads stdin
+export const PREVIEW_HELP = `  --event FILE     a Segment event as JSON, a JSON array of events, a Segment HTTP API batch body
+                   ({"batch": [...]}), or NDJSON with one event per line; "-" reads stdin
                    (default: examples/order-completed.json). A body with "event" but no "type" (as
                    Segment's HTTP API takes it) is read as a track call.
   --mapping FILE   JSON mapping for Track Conversion that replaces the default mapping
-  --subscription FQL  which events the action gets, in Segment's FQL (default: the preset's,
-                   type = "track" and event = "Order Completed"); others show as not-subscribed
+  --subscription FQL  which events the action gets, in Segment's FQL (default: the destination's presets,
+                   as Segment creates them); others show as not-subscribed
   --send           really send the postbacks (without it, nothing leaves the machine)
-  --verify         with --send: then ask Everflow what it recorded (see verify), waiting for its report
   --json           one JSON result object per event on stdout
-  --details        show each event's resolved payload too (shown anyway for a single event)`
+  --details        show each event's resolved payload too (shown anyway for a single event)
+  --verify         with --send: then ask Everflow what it recorded (see verify), waiting for its report:
+  --verify-wait S    seconds to wait for Everflow's reporting before each check (default 30)
+  --verify-tries N   checks before a sent conversion counts as missing (default 5)
+  --rate N           Everflow API requests per second (default ${DEFAULT_REQUESTS_PER_SECOND})`
 
-/** One event through the destination, as Segment would run it. */
-async function runEvent(
+/** Events run between two looks at the process's events (signals, a closed output). */
+const YIELD_EVERY = 32
+
+/** One event through the destination, as Segment would run it: the subscription it matches, then the action. */
+export async function runEvent(
   destination: ReturnType<typeof observedDestination>,
   input: Input,
   settings: Settings,
-  subscription: ReturnType<typeof subscriptionOf>,
+  subscriptions: ActiveSubscription[],
   seen: Seen,
   context: { send: boolean; secrets: string[] }
 ): Promise<EventResult> {
   if (input.error || !input.event) return { line: input.line, outcome: 'rejected', error: input.error }
-  const { event, note, notTrack } = asTrack(input.event)
+  const { event, note, notEvent } = asTrack(input.event)
   Object.assign(seen, { payload: undefined, url: undefined, status: undefined })
   const base = {
     line: input.line,
     event: typeof event.event === 'string' ? event.event : typeof event.type === 'string' ? event.type : undefined,
     ...(note ? { note } : {})
   }
-  if (notTrack) return { ...base, outcome: 'rejected', error: notTrack }
+  if (notEvent) return { ...base, outcome: 'rejected', error: notEvent }
+  const subscription = matchOf(subscriptions, event)
+  if (!subscription) return { ...base, outcome: 'not-subscribed', reason: notSubscribedReason(subscriptions) }
+  const wrong = wrongType(event, subscription)
+  if (wrong) return { ...base, outcome: 'rejected', error: wrong }
+  const taken = { ...base, ...(subscriptions.length > 1 ? { subscription: subscription.name } : {}) }
   try {
-    const output = await destination.onEvent(event, { ...settings, subscription })
-    const invalid = output.find((r) => typeof r.output === 'string' && r.output.startsWith('Invalid subscription'))
-    if (invalid) throw new UsageError(`--subscription: ${invalid.output as string}`)
-    if (output.some((r) => r.output === 'not subscribed')) return { ...base, outcome: 'not-subscribed' }
+    const { subscribe, partnerAction, mapping } = subscription
+    await destination.onEvent(event, { ...settings, subscription: { subscribe, partnerAction, mapping } })
     const { payload, status } = seen
     return {
-      ...base,
+      ...taken,
       outcome: context.send ? 'sent' : 'dry-run',
       transactionId: payload?.transaction_id,
       payload,
@@ -96,25 +116,53 @@ async function runEvent(
       ...(context.send && status !== undefined ? { status } : {})
     }
   } catch (error) {
-    if (error instanceof UsageError) throw error
     return {
-      ...base,
+      ...taken,
       outcome: isRetryable(error) ? 'retryable' : 'rejected',
       payload: seen.payload,
       url: seen.url && redactUrl(seen.url, context.secrets),
-      error: redact((error as Error).message, context.secrets)
+      error: blameMapping(redact((error as Error).message, context.secrets), subscription)
     }
   } finally {
     destination.responses.length = 0
   }
 }
 
+/**
+ * The events of a file as a dry run takes them (subscription, mapping, settings, the action; nothing sent): what
+ * verify --event looks up is only what would have been sent.
+ */
+export async function dryRun(
+  io: Io,
+  settings: Settings,
+  inputs: Input[],
+  options: { subscription?: string; mapping?: string }
+): Promise<EventResult[]> {
+  const definition = destinationFor(io)
+  const seen: Seen = {}
+  const destination = observedDestination(definition, false, seen)
+  try {
+    destination.validateSettings(settings)
+    parseSettings(settings)
+  } catch (error) {
+    throw new UsageError(
+      `Settings: ${(error as Error).message} (verify --event runs the events as backfill does, to look up only those that would have been sent)`
+    )
+  }
+  const subscriptions = subscriptionsOf(io, definition, options.subscription, options.mapping)
+  const results: EventResult[] = []
+  for (const input of inputs) {
+    results.push(
+      await runEvent(destination, input, settings, subscriptions, seen, { send: false, secrets: secretsOf(settings) })
+    )
+  }
+  return results
+}
+
 function describe(result: EventResult, details: boolean): string {
   const lines = [`line ${result.line}${result.event ? ` (${result.event})` : ''}: ${result.outcome}`]
   if (result.note) lines.push(`  note: ${result.note}`)
-  if (result.outcome === 'not-subscribed') {
-    lines.push('  Segment would not send this event to the action (see --subscription)')
-  }
+  if (result.reason) lines.push(`  not subscribed: ${result.reason}`)
   if (details && result.payload) {
     lines.push(`  payload: ${JSON.stringify(result.payload, null, 2).replace(/\n/g, '\n  ')}`)
   }
@@ -126,26 +174,46 @@ function describe(result: EventResult, details: boolean): string {
   if (result.status !== undefined) lines.push(`  Everflow answered ${result.status}`)
   if (result.error) lines.push(`  error: ${result.error}`)
   if (result.outcome === 'retryable') lines.push(`  ${NOT_RETRIED}`)
+  // Only when the destination has several presets (or none took it): which one took the event.
+  if (result.subscription) lines.push(`  taken by ${result.subscription}`)
   return lines.join('\n')
 }
 
 function summaryOf(results: EventResult[], send: boolean): string {
   const count = (outcome: Outcome) => results.filter((r) => r.outcome === outcome).length
-  const reasons = new Map<string, number>()
-  for (const r of results) {
-    if (r.outcome === 'rejected' && r.error) reasons.set(reasonOf(r.error), (reasons.get(reasonOf(r.error)) ?? 0) + 1)
-  }
+  const reasons = new Reasons()
+  for (const r of results) if (r.outcome === 'rejected' && r.error) reasons.add(r.error)
   const lines = [
     `summary: ${send ? `sent ${count('sent')}` : `would send ${count('dry-run')}`}, ` +
-      `not subscribed ${count('not-subscribed')}, rejected ${count('rejected')}, retryable ${count('retryable')}`
+      `not subscribed ${count('not-subscribed')}, rejected ${count('rejected')}, retryable ${count('retryable')}`,
+    ...subscriptionLines(results, send ? 'sent' : 'would send'),
+    ...reasons.lines()
   ]
-  for (const [reason, times] of [...reasons].sort((a, b) => b[1] - a[1])) lines.push(`  ${times} x ${reason}`)
+  const notSubscribed = results.find((r) => r.reason)
+  if (notSubscribed) lines.push(`  ${count('not-subscribed')} not subscribed: ${notSubscribed.reason}`)
   return lines.join('\n')
+}
+
+/** With several subscriptions (presets), how many events each took: which were sent as what. */
+export function subscriptionLines(results: Array<{ outcome: Outcome; subscription?: string }>, verb: string): string[] {
+  const by = new Map<string, number>()
+  for (const r of results) {
+    if (r.subscription && (r.outcome === 'sent' || r.outcome === 'dry-run')) {
+      by.set(r.subscription, (by.get(r.subscription) ?? 0) + 1)
+    }
+  }
+  return [...by].map(([name, times]) => `  ${verb} ${times} by ${name}`)
 }
 
 export async function preview(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args: argv, options: PREVIEW_OPTIONS, strict: true, allowPositionals: false })
   if (values.verify && !values.send) throw new UsageError('--verify checks what was sent: use it with --send.')
+  const verifyOnly = (['rate', 'verify-wait', 'verify-tries'] as const).filter((name) => values[name] !== undefined)
+  if (verifyOnly.length > 0 && !values.verify) {
+    throw new UsageError(
+      `--${verifyOnly[0]} sets how --send --verify asks Everflow's API; without --verify it would do nothing. Add --send --verify, or leave it out.`
+    )
+  }
   const settings = readSettings(io, values.settings)
   parseSettings(settings)
   const secrets = secretsOf(settings)
@@ -158,17 +226,19 @@ export async function preview(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     throw new UsageError(`Settings: ${(error as Error).message}`)
   }
-  const subscription = subscriptionOf(io, definition, values.subscription, values.mapping)
+  const subscriptions = subscriptionsOf(io, definition, values.subscription, values.mapping)
   // One event shows its payload; many show one line each unless details are asked for.
   const details = values.details || inputs.length === 1
 
   const results: EventResult[] = []
   for (const input of inputs) {
+    // A dry run never waits on anything, so let Ctrl-C and a closed output (events of the process) be seen.
+    if (results.length % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
     if (io.signal?.aborted) {
-      io.stderr.write(`Ctrl-C: stopped; ${inputs.length - results.length} event(s) not run.\n`)
+      io.stderr.write(`${stopCause(io)}: stopped; ${inputs.length - results.length} event(s) not run.\n`)
       break
     }
-    const result = await runEvent(destination, input, settings, subscription, seen, { send: values.send, secrets })
+    const result = await runEvent(destination, input, settings, subscriptions, seen, { send: values.send, secrets })
     results.push(result)
     if (values.json) {
       io.stdout.write(`${JSON.stringify(values.details ? result : { ...result, payload: undefined })}\n`)
@@ -177,8 +247,8 @@ export async function preview(argv: string[], io: Io): Promise<number> {
     }
   }
   io.stderr.write(`${summaryOf(results, values.send)}\n`)
-  const failed =
-    results.length < inputs.length || results.some((r) => r.outcome === 'rejected' || r.outcome === 'retryable')
+  if (results.length < inputs.length) return stoppedCode(io)
+  const failed = results.some((r) => r.outcome === 'rejected' || r.outcome === 'retryable')
   if (values.verify) {
     const sent = results.filter((r) => r.outcome === 'sent' && r.transactionId)
     const problems = await verifySent(

@@ -4,8 +4,19 @@ import { parseArgs } from 'util'
 import { createEverflowApi, REGION_NAMES, regionOf } from '../everflow-api'
 import type { ApiAnswer, EverflowApi } from '../everflow-api'
 import type { Settings } from '../generated-types'
-import { EXIT, readEvents, readSettings, readText, requestOf, testTransport, UsageError } from './io'
+import {
+  EXIT,
+  readEvents,
+  readSettings,
+  readText,
+  requestOf,
+  stopCause,
+  stoppedCode,
+  testTransport,
+  UsageError
+} from './io'
 import type { Io } from './io'
+import { dryRun } from './preview'
 
 /** Well below the ~30 requests/s a network's keys share, so a verify run never starves the network's other tools. */
 export const DEFAULT_REQUESTS_PER_SECOND = 5
@@ -18,12 +29,11 @@ export const VERIFY_OPTIONS = {
 } as const
 
 export const VERIFY_HELP = `  --ids FILE       transaction ids, one per line (or give them as arguments)
-  --event FILE     or: the events whose context.referrer.id to look up (JSON or NDJSON)
+  --event FILE     or: the events a backfill or --send took (a file as backfill reads it); only those that
+                   would have been sent are looked up, as a dry run with the same settings decides
+  --subscription FQL, --mapping FILE  with --event: as given to that backfill
   --rate N         Everflow API requests per second (default ${DEFAULT_REQUESTS_PER_SECOND}; a network's keys share about 30)
-  --json           one JSON object per transaction on stdout
- after --send --verify:
-  --verify-wait S  seconds to wait for Everflow's reporting before each check (default 30)
-  --verify-tries N checks before a sent conversion counts as missing (default 5)`
+  --json           one JSON object per transaction on stdout`
 
 /** What Everflow's error codes mean and what to change (Everflow help desk, Conversion Report error codes). */
 const ERROR_CODES: Record<number, string> = {
@@ -262,7 +272,7 @@ async function report(io: Io, api: EverflowApi, ids: string[], json: boolean): P
   const reports: TransactionReport[] = []
   for (const id of ids) {
     if (io.signal?.aborted) {
-      io.stderr.write(`Ctrl-C: stopped; ${ids.length - reports.length} transaction(s) not looked up.\n`)
+      io.stderr.write(`${stopCause(io)}: stopped; ${ids.length - reports.length} transaction(s) not looked up.\n`)
       break
     }
     const one = await lookUp(api, id)
@@ -333,6 +343,8 @@ export async function verify(argv: string[], io: Io): Promise<number> {
       settings: { type: 'string' },
       ids: { type: 'string' },
       event: { type: 'string' },
+      subscription: { type: 'string' },
+      mapping: { type: 'string' },
       rate: { type: 'string' },
       json: { type: 'boolean', default: false }
     },
@@ -348,18 +360,36 @@ export async function verify(argv: string[], io: Io): Promise<number> {
         .filter((line) => line !== '')
     )
   }
+  if ((values.subscription !== undefined || values.mapping !== undefined) && !values.event) {
+    throw new UsageError(
+      '--subscription and --mapping choose which events of --event FILE were sent: use them with --event.'
+    )
+  }
+  const settings = readSettings(io, values.settings)
   if (values.event) {
-    for (const input of readEvents(io, values.event)) {
-      const id = (input.event?.context as { referrer?: { id?: unknown } } | undefined)?.referrer?.id
-      if (typeof id === 'string' && id.trim() !== '') ids.push(id.trim())
-      else io.stderr.write(`line ${input.line}: no context.referrer.id to look up\n`)
+    // Only what would have been sent: not subscribed events, other calls and refused events never reached Everflow.
+    const results = await dryRun(io, settings, readEvents(io, values.event), values)
+    let skipped = 0
+    for (const result of results) {
+      if (result.outcome === 'dry-run' && result.transactionId) ids.push(result.transactionId)
+      else skipped++
+    }
+    if (skipped > 0) {
+      io.stderr.write(
+        `verify: ${skipped} of ${results.length} event(s) not looked up: they would not have been sent (not subscribed, not a track call, refused, or with no transaction id; a dry run of the file shows why)\n`
+      )
+    }
+    if (ids.length === 0 && positionals.length === 0 && !values.ids) {
+      io.stderr.write('verify: no event of the file would have been sent, so there is nothing to look up.\n')
+      return EXIT.ok
     }
   }
   if (ids.length === 0) {
     throw new UsageError('verify needs transaction ids: as arguments, --ids FILE, or --event FILE.')
   }
-  const api = apiFor(io, readSettings(io, values.settings), values.rate)
+  const api = apiFor(io, settings, values.rate)
   const unique = [...new Set(ids)]
   const reports = await report(io, api, unique, values.json)
-  return reports.length < unique.length || reports.some((r) => r.problems.length > 0) ? EXIT.someFailed : EXIT.ok
+  if (reports.length < unique.length) return stoppedCode(io)
+  return reports.some((r) => r.problems.length > 0) ? EXIT.someFailed : EXIT.ok
 }

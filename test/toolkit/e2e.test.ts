@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'os'
 import path from 'path'
 import ts from 'typescript'
-import { event, file, lines, trackingServer } from './support'
+import { event, EXAMPLE_SETTINGS_LINE, file, lines, trackingServer } from './support'
 
 const ROOT = path.join(__dirname, '..', '..')
 let compiled: string
@@ -81,7 +81,9 @@ describe('the toolkit process', () => {
     expect(run.status).toBe(0)
     expect(run.stdout).toContain('line 1 (Order Completed): dry-run')
     expect(run.stdout + run.stderr).not.toContain('example-token')
-    expect(run.stderr).toBe('summary: would send 1, not subscribed 0, rejected 0, retryable 0\n')
+    expect(run.stderr).toBe(
+      `${EXAMPLE_SETTINGS_LINE}summary: would send 1, not subscribed 0, rejected 0, retryable 0\n`
+    )
   }, 30_000)
 
   it('--help prints every command and the exit codes, exit 0; a bad option exits 2', async () => {
@@ -130,10 +132,10 @@ describe('the toolkit process', () => {
         }
       })
       expect(signalled).toBe(true)
-      expect(run.code).toBe(1)
+      expect(run.code).toBe(130)
       expect(run.stderr).toContain('Ctrl-C: starting no new postbacks; waiting for those in flight...')
       const summary =
-        /backfill summary: 300 lines: sent (\d+), failed (\d+), not subscribed 0, not started (\d+) \(stopped by Ctrl-C\)/.exec(
+        /backfill summary: 300 lines: sent (\d+), failed (\d+), not subscribed 0, not started (\d+) \(stopped: Ctrl-C\)/.exec(
           run.stderr
         )
       expect(summary).not.toBeNull()
@@ -148,5 +150,68 @@ describe('the toolkit process', () => {
     } finally {
       await server.close()
     }
+  }, 30_000)
+
+  // npm start runs the script through sh; without exec, npm's SIGINT went to sh and the toolkit never heard it.
+  // A terminal's Ctrl-C goes to the whole process group, so the toolkit gets it twice (from the terminal and from
+  // npm): that is still one Ctrl-C, a graceful stop.
+  it.each([
+    ['kill -INT of the npm process', (pid: number) => process.kill(pid, 'SIGINT')],
+    ["Ctrl-C (SIGINT to npm start's process group)", (pid: number) => process.kill(-pid, 'SIGINT')]
+  ])(
+    '%s reaches the toolkit: a graceful stop with the summary, exit 130',
+    async (_name, interrupt) => {
+      const server = await trackingServer(() => ({ status: 200, delayMs: 200 }))
+      const events = file('npm-sigint.ndjson', Array.from({ length: 300 }, (_, n) => event(`n${n}`)).join('\n'))
+      try {
+        const run = await new Promise<Run>((resolve) => {
+          const child = spawn(
+            'npm',
+            ['start', '--silent', '--', 'backfill', '--event', events, '--send', '--every', '0.2'],
+            {
+              cwd: ROOT,
+              env: { ...process.env, EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+              detached: true
+            }
+          )
+          let stdout = ''
+          let stderr = ''
+          let signalled = false
+          child.stdout.on('data', (chunk) => (stdout += chunk))
+          child.stderr.on('data', (chunk) => {
+            stderr += chunk
+            if (!signalled && /backfill: [1-9]\d*\/300 lines done/.test(stderr)) {
+              signalled = true
+              interrupt(child.pid as number)
+            }
+          })
+          child.on('close', (code) => resolve({ code, stdout, stderr }))
+        })
+        expect(run.stderr).toContain('Ctrl-C: starting no new postbacks; waiting for those in flight...')
+        expect(run.stderr).toMatch(
+          /backfill summary: 300 lines: sent \d+, failed 0, not subscribed 0, not started [1-9]\d* \(stopped: Ctrl-C\)/
+        )
+        expect(run.code).toBe(130)
+      } finally {
+        await server.close()
+      }
+    },
+    90_000
+  )
+
+  it('a closed pipe (| head) stops the run quietly: no stack trace, no more output, exit 1', async () => {
+    const input = Array.from({ length: 3000 }, (_, n) => event(`h${n}`)).join('\n')
+    const run = await new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, [path.join(compiled, 'src', 'cli.js'), '--event', '-'], { cwd: ROOT })
+      let stderr = ''
+      child.stdout.once('data', () => child.stdout.destroy())
+      child.stderr.on('data', (chunk) => (stderr += chunk))
+      child.on('close', (code) => resolve({ code, stdout: '', stderr }))
+      child.stdin.end(input)
+    })
+    expect(run.stderr).not.toContain('unexpected error')
+    expect(run.stderr).not.toContain('    at ')
+    expect(run.stderr).toMatch(/output closed: stopped; [1-9]\d* event\(s\) not run\./)
+    expect(run.code).toBe(1)
   }, 30_000)
 })

@@ -1,12 +1,22 @@
 // The preview (npm start with no command), in-process: run() with captured output. --send goes to a server this
 // test starts on 127.0.0.1 through the toolkit's test-only origin variable; production settings stay https-only.
 import nock from 'nock'
-import { event, file, jsonLines, toolkit, trackingServer } from './support'
+import {
+  afterSettings,
+  event,
+  EXAMPLE_SETTINGS_FILE,
+  EXAMPLE_SETTINGS_LINE,
+  file,
+  jsonLines,
+  toolkit,
+  trackingServer
+} from './support'
 
 const EXAMPLE_URL =
   'https://www.trkexample.com/?nid=123&transaction_id=0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b&amount=76&order_id=123456789' +
   '&user_ip=23.123.123.123&adv1=adv1test&adv3=adv3test&currency=USD&timestamp=1769860800&verification_token=***'
 const ALL_TRACK = ['--subscription', 'type = "track"']
+const EXAMPLE = ['--settings', EXAMPLE_SETTINGS_FILE]
 
 describe('preview', () => {
   it('with no arguments, prints the example payload and the exact postback URL, secrets redacted, no status', async () => {
@@ -18,15 +28,17 @@ describe('preview', () => {
     expect(run.stdout).not.toContain('Everflow answered')
     expect(run.stdout + run.stderr).not.toContain('example-token')
     expect(run.stdout + run.stderr).not.toContain('example-api-key')
-    expect(run.stderr).toBe('summary: would send 1, not subscribed 0, rejected 0, retryable 0\n')
+    expect(run.stderr).toBe(
+      `${EXAMPLE_SETTINGS_LINE}summary: would send 1, not subscribed 0, rejected 0, retryable 0\n`
+    )
   })
 
   it('masks a short Verification Token as the verification_token value only, not inside nid, order_id or user_ip', async () => {
-    const run = await toolkit([], { env: { EVERFLOW_VERIFICATION_TOKEN: '123' } })
+    const run = await toolkit(EXAMPLE, { env: { EVERFLOW_VERIFICATION_TOKEN: '123' } })
     expect(run.stdout).toContain(`would send (dry run; --send sends it): GET ${EXAMPLE_URL}\n`)
   })
 
-  it('takes Event Mapping as an object in the settings file, ids as digit strings or numbers', async () => {
+  it("refuses Event Mapping as an object in a settings file (Segment's form holds text) and shows it as text; exit 2", async () => {
     const settings = file(
       'object-mapping.json',
       JSON.stringify({
@@ -35,11 +47,11 @@ describe('preview', () => {
         postbackUrl: 'https://www.trkexample.com/?nid=123'
       })
     )
-    const signedUp = file('signed-up.json', event('0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b', { event: 'Signed Up' }))
-    const run = await toolkit(['--settings', settings, '--event', signedUp, ...ALL_TRACK])
-    expect(run.code).toBe(0)
-    expect(run.stdout).toContain(
-      'GET https://www.trkexample.com/?nid=123&transaction_id=0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b&adv_event_id=12&amount=10&timestamp=1769860800\n'
+    const run = await toolkit(['--settings', settings])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(
+      `Settings file ${settings}: eventMapping is an object, but Segment's Event Mapping setting is text. ` +
+        'Write it as one Event Name=ID per line: "eventMapping": "Order Completed=0\\nSigned Up=12".'
     )
   })
 
@@ -84,7 +96,7 @@ describe('preview', () => {
         ['sent', 200],
         ['sent', 200]
       ])
-      expect(sent.stderr).toBe('summary: sent 2, not subscribed 0, rejected 0, retryable 0\n')
+      expect(afterSettings(sent.stderr)).toBe('summary: sent 2, not subscribed 0, rejected 0, retryable 0\n')
     })
 
     it('reports a retryable failure, says the CLI did not retry and how to replay, and exits 1', async () => {
@@ -141,7 +153,7 @@ describe('preview', () => {
   it('refuses a --subscription that is not FQL', async () => {
     const run = await toolkit(['--subscription', 'type = "track'])
     expect(run.code).toBe(2)
-    expect(run.stderr).toContain('--subscription: Invalid subscription')
+    expect(run.stderr).toContain('--subscription "type = \\"track" is not a subscription Segment can read.')
   })
 
   it('reads a body with "event" but no "type" as a track call and says so', async () => {
@@ -154,23 +166,24 @@ describe('preview', () => {
     )
   })
 
-  it('reports identify and page calls as not track events by their type, never "a undefined call"', async () => {
+  it('shows identify and page calls as not subscribed, naming what they miss; a body with no type nor event is refused', async () => {
     const identify = JSON.stringify({ type: 'identify', userId: 'u1', traits: {} })
     const page = JSON.stringify({ type: 'page', name: 'Home' })
     const nothing = JSON.stringify({ userId: 'u1' })
     const run = await toolkit(['--event', '-', '--json'], { input: `${identify}\n${page}\n${nothing}\n` })
     expect(run.code).toBe(1)
-    expect(jsonLines(run.stdout).map((r) => r.error)).toEqual([
-      'a "identify" call is not a track event; Track Conversion takes track events only',
-      'a "page" call is not a track event; Track Conversion takes track events only',
-      'an event with no "type" and no "event" is not a track event; Track Conversion takes track events only'
+    expect(jsonLines(run.stdout).map((r) => [r.outcome, r.error])).toEqual([
+      ['not-subscribed', undefined],
+      ['not-subscribed', undefined],
+      ['rejected', 'an event with no "type" and no "event" is not a Segment call; Track Conversion takes track calls']
     ])
+    expect(jsonLines(run.stdout)[0].reason).toMatch(/^matches no preset: preset ".+" \(.+\)/)
     expect(run.stdout).not.toContain('undefined')
   })
 
   it.each(['EU', 'eu', 'Eu'])('takes EVERFLOW_API_REGION=%s', async (region) => {
-    const run = await toolkit([], { env: { EVERFLOW_API_REGION: region } })
-    expect(run.stderr).toBe('summary: would send 1, not subscribed 0, rejected 0, retryable 0\n')
+    const run = await toolkit(EXAMPLE, { env: { EVERFLOW_API_REGION: region } })
+    expect(afterSettings(run.stderr)).toBe('summary: would send 1, not subscribed 0, rejected 0, retryable 0\n')
     expect(run.code).toBe(0)
   })
 
@@ -188,11 +201,9 @@ describe('preview', () => {
     expect(run.stdout).toContain('line 5 (Order Completed): rejected')
     expect(run.stdout).toContain('amount "$5" is not a sale amount.')
     expect(run.stdout).toContain('line 6 (Order Completed): dry-run')
-    expect(run.stdout).toContain(
-      'line 7 (Order Completed): rejected\n  error: a "identify" call is not a track event; Track Conversion takes track events only'
-    )
-    expect(run.stderr).toContain('summary: would send 2, not subscribed 0, rejected 4, retryable 0')
-    expect(run.stderr).toContain('1 x amount "…" is not a sale amount.')
+    expect(run.stdout).toContain('line 7 (Order Completed): not-subscribed\n  not subscribed: matches no preset')
+    expect(run.stderr).toContain('summary: would send 2, not subscribed 1, rejected 3, retryable 0')
+    expect(run.stderr).toContain('1 x amount "$5" is not a sale amount.')
     const detailed = await toolkit(['--event', events, '--details'])
     expect(detailed.stdout).toContain('line 1 (Order Completed): dry-run\n  payload: {\n')
   })
@@ -209,7 +220,7 @@ describe('preview', () => {
     expect(results[1].error).toContain('Event "Nope" is not in the Event Mapping setting')
   })
 
-  it('takes settings from environment variables over the file, and a replacement mapping', async () => {
+  it('takes settings from environment variables over a --settings file, a replacement mapping, and says where each came from', async () => {
     const mapping = file(
       'mapping.json',
       JSON.stringify({
@@ -219,25 +230,82 @@ describe('preview', () => {
         adv1: { '@path': '$.userId' }
       })
     )
-    const run = await toolkit(['--mapping', mapping, '--json'], {
+    const run = await toolkit([...EXAMPLE, '--mapping', mapping, '--json'], {
       env: { EVERFLOW_POSTBACK_URL: 'https://trk.other-network.com/?nid=77', EVERFLOW_VERIFICATION_TOKEN: '' }
     })
     expect(run.code).toBe(0)
     expect(jsonLines(run.stdout)[0].url).toBe(
       'https://trk.other-network.com/?nid=77&transaction_id=0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b&adv1=a1b2c3d4'
     )
+    expect(run.stderr).toContain(
+      `settings: apiKey, eventMapping, apiRegion from ${EXAMPLE_SETTINGS_FILE}; postbackUrl from EVERFLOW_POSTBACK_URL; verificationToken from EVERFLOW_VERIFICATION_TOKEN\n`
+    )
   })
 
-  it('Ctrl-C (the abort signal) stops before the next event and exits 1', async () => {
+  it('with EVERFLOW_* settings and no --settings, never uses the example file: its token is not sent', async () => {
+    const server = await trackingServer()
+    try {
+      const run = await toolkit(['--send'], {
+        env: {
+          EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin,
+          EVERFLOW_API_KEY: 'real-key-1',
+          EVERFLOW_POSTBACK_URL: 'https://trk.real-network.com/?nid=77',
+          EVERFLOW_EVENT_MAPPING: 'Order Completed=0'
+        }
+      })
+      expect(run.code).toBe(0)
+      expect(server.received).toHaveLength(1)
+      expect(server.received[0]).not.toContain('verification_token')
+      expect(run.stdout).not.toContain('verification_token')
+      expect(run.stderr).toContain(
+        'settings: apiKey from EVERFLOW_API_KEY; eventMapping from EVERFLOW_EVENT_MAPPING; postbackUrl from EVERFLOW_POSTBACK_URL (examples/settings.json is not used when EVERFLOW_* variables are set)\n'
+      )
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('--rate, --verify-wait and --verify-tries without --verify are refused; "preview" is a command word', async () => {
+    for (const option of ['--rate', '--verify-wait', '--verify-tries']) {
+      const run = await toolkit([option, '1'])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain(
+        `${option} sets how --send --verify asks Everflow's API; without --verify it would do nothing. Add --send --verify, or leave it out.`
+      )
+    }
+    const run = await toolkit(['preview', '--json'])
+    expect(run.code).toBe(0)
+    expect(jsonLines(run.stdout)[0].outcome).toBe('dry-run')
+  })
+
+  it('a --subscription Segment cannot read says how to write one, not a JavaScript error', async () => {
+    for (const fql of ['foo bar', 'type =']) {
+      const run = await toolkit(['--subscription', fql])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain(`--subscription ${JSON.stringify(fql)} is not a subscription Segment can read.`)
+      expect(run.stderr).not.toContain('Cannot read properties')
+    }
+  })
+
+  it('Ctrl-C (the abort signal) stops before the next event and exits 130', async () => {
     const stop = new AbortController()
     stop.abort()
     const run = await toolkit(['--event', '-'], {
       input: `${event('c1')}\n${event('c2')}\n`,
       io: { signal: stop.signal }
     })
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(130)
     expect(run.stdout).toBe('')
     expect(run.stderr).toContain('Ctrl-C: stopped; 2 event(s) not run.')
+  })
+
+  it('a dry run sees Ctrl-C between events, not only after the last', async () => {
+    const stop = new AbortController()
+    setTimeout(() => stop.abort(), 0)
+    const input = Array.from({ length: 2000 }, (_, n) => event(`dry${n}`)).join('\n')
+    const run = await toolkit(['--event', '-', '--json'], { input, io: { signal: stop.signal } })
+    expect(run.code).toBe(130)
+    expect(run.stderr).toMatch(/Ctrl-C: stopped; [1-9]\d* event\(s\) not run\./)
   })
 
   it.each<[string, string[], Record<string, string>, string]>([
@@ -250,7 +318,12 @@ describe('preview', () => {
       { EVERFLOW_POSTBACK_URL: 'http://www.trkexample.com/?nid=1' },
       'Everflow postbacks must use https'
     ],
-    ['a bad API region', [], { EVERFLOW_API_REGION: 'mars' }, 'Settings: API Region must be one of: "us" or "eu".'],
+    [
+      'a bad API region',
+      ['--settings', EXAMPLE_SETTINGS_FILE],
+      { EVERFLOW_API_REGION: 'mars' },
+      'Settings: API Region must be one of: "us" or "eu".'
+    ],
     ['--verify without --send', ['--verify'], {}, '--verify checks what was sent: use it with --send.']
   ])('exits 2 on %s', async (_name, args, env, message) => {
     const run = await toolkit(args, { env })

@@ -33,6 +33,16 @@ export async function toolkit(
   return { code, stdout, stderr }
 }
 
+/** examples/settings.json, given explicitly: the environment's settings go over it only then. */
+export const EXAMPLE_SETTINGS_FILE = path.join(__dirname, '..', '..', 'examples', 'settings.json')
+
+/** The line every command starts its stderr with when it runs on the example settings. */
+export const EXAMPLE_SETTINGS_LINE =
+  'settings: apiKey, eventMapping, postbackUrl, verificationToken, apiRegion from examples/settings.json (the example settings)\n'
+
+/** stderr after the "settings:" line that says where the settings came from. */
+export const afterSettings = (stderr: string) => stderr.replace(/^settings: .*\n/, '')
+
 export const lines = (text: string) =>
   text
     .trim()

@@ -12,7 +12,16 @@
 // - Errors: `{ "error": "..." }` with 401 / 403 / 404 / 429 / 5xx (user-guide/errors).
 import nock from 'nock'
 import { createRequestClient } from '@segment/actions-core'
-import { event, file, jsonLines, recordingSleep, toolkit, trackingServer } from './support'
+import {
+  afterSettings,
+  event,
+  EXAMPLE_SETTINGS_FILE,
+  file,
+  jsonLines,
+  recordingSleep,
+  toolkit,
+  trackingServer
+} from './support'
 
 const US = 'https://api.eflow.team'
 const EU = 'https://api-eu.eflow.team'
@@ -95,7 +104,7 @@ describe('verify', () => {
         '  base conversion c0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5: recorded (approved); amount 76, order 123456789, at 2026-01-31 12:00:00 UTC\n' +
         '  event "Signed Up" e1: recorded (approved); amount 0, at 2026-01-31 12:01:40 UTC\n'
     )
-    expect(run.stderr).toBe('verify summary: 1 transactions, 1 as expected, 0 with problems\n')
+    expect(afterSettings(run.stderr)).toBe('verify summary: 1 transactions, 1 as expected, 0 with problems\n')
     expect(run.code).toBe(0)
     expect(nock.pendingMocks()).toEqual([])
   })
@@ -119,7 +128,7 @@ describe('verify', () => {
     )
     expect(run.stdout).toContain('  base conversion c2: REJECTED, error code 2 ("IP not whitelisted")')
     expect(run.stdout).toContain("what it means: blocked: the sender's IP is not on the advertiser's allow-list")
-    expect(run.stderr).toBe('verify summary: 1 transactions, 0 as expected, 1 with problems\n')
+    expect(afterSettings(run.stderr)).toBe('verify summary: 1 transactions, 0 as expected, 1 with problems\n')
   })
 
   it.each<[number, string]>([
@@ -229,13 +238,35 @@ describe('verify', () => {
     lookups(TX2, [200, { click: click(TX2), conversions: [conversion({ transaction_id: TX2 })] }], undefined, EU)
     const ids = file('ids.txt', `${TX}\n\n`)
     const events = file('verify-events.ndjson', `${event(TX2)}\n${event(TX)}\n`)
-    const run = await toolkit(['verify', '--ids', ids, '--event', events], { env: { EVERFLOW_API_REGION: 'EU' } })
+    const run = await toolkit(['verify', '--ids', ids, '--event', events, '--settings', EXAMPLE_SETTINGS_FILE], {
+      env: { EVERFLOW_API_REGION: 'EU' }
+    })
     expect(run.code).toBe(0)
-    expect(run.stderr).toBe('verify summary: 2 transactions, 2 as expected, 0 with problems\n')
+    expect(afterSettings(run.stderr)).toBe('verify summary: 2 transactions, 2 as expected, 0 with problems\n')
     expect(nock.pendingMocks()).toEqual([])
   })
 
-  it('Ctrl-C (the abort signal) stops before the next lookup and exits 1', async () => {
+  it('--event looks up only what would have been sent: not identify calls, unsubscribed events or other referrers', async () => {
+    lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
+    const events = file(
+      'verify-mixed.ndjson',
+      [
+        event(TX),
+        JSON.stringify({ type: 'identify', userId: 'u1', messageId: 'v2' }),
+        event(TX2, { event: 'Page Viewed' }),
+        event(TX2, { context: { referrer: { type: 'google', id: TX2 } } })
+      ].join('\n')
+    )
+    const run = await toolkit(['verify', '--event', events])
+    expect(run.code).toBe(0)
+    expect(afterSettings(run.stderr)).toBe(
+      'verify: 3 of 4 event(s) not looked up: they would not have been sent (not subscribed, not a track call, refused, or with no transaction id; a dry run of the file shows why)\n' +
+        'verify summary: 1 transactions, 1 as expected, 0 with problems\n'
+    )
+    expect(nock.pendingMocks()).toEqual([])
+  })
+
+  it('Ctrl-C (the abort signal) stops before the next lookup and exits 130', async () => {
     const stop = new AbortController()
     lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
     const run = await toolkit(['verify', TX, TX2, '--rate', '0'], {
@@ -248,7 +279,7 @@ describe('verify', () => {
         }) as never
       }
     })
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(130)
     expect(run.stdout).toContain(`transaction ${TX}: click found`)
     expect(run.stderr).toContain('Ctrl-C: stopped; 1 transaction(s) not looked up.')
     expect(nock.pendingMocks()).toEqual([])
