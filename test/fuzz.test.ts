@@ -144,7 +144,12 @@ const payloadArbitrary = fc.oneof(
         coupon_code: freeText,
         email: mostly(fc.emailAddress()),
         currency: mostly(fc.constantFrom('usd', 'EUR', 'Gbp')),
-        timestamp: mostly(fc.date({ noInvalidDate: true }).map((date) => date.toISOString())),
+        // Four-digit years: the action refuses ISO 8601's expanded years (+275760-...), which no conversion has.
+        timestamp: mostly(
+          fc
+            .date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
+            .map((date) => date.toISOString())
+        ),
         custom_parameters: fc.oneof(
           {
             weight: 6,

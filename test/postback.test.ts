@@ -269,7 +269,7 @@ describe('buildPostback', () => {
     ['negative amount text', { amount: '-5' }, 'amount "-5" is not a sale amount.'],
     ['currency of two letters', { currency: 'US' }, 'currency "US" is not a three-letter ISO 4217 code'],
     ['currency with a digit', { currency: 'US1' }, 'currency "US1" is not'],
-    ['timestamp that is not a date', { timestamp: 'yesterday' }, 'timestamp "yesterday" is not a date.'],
+    ['timestamp that is not a date', { timestamp: 'yesterday' }, 'timestamp "yesterday" is not an ISO 8601 date.'],
     ['email that is not one', { email: 'jane at example' }, 'email "jane at example" is not an email address.'],
     ['user_ip that is not an address', { user_ip: '300.1.1.1' }, 'user_ip "300.1.1.1" is not an IPv4 or IPv6 address.'],
     ['adv1 that is an object', { adv1: { a: 1 } }, 'adv1 must be text, but it is an object.'],

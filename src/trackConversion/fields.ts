@@ -144,7 +144,8 @@ export const fields: Record<string, InputField> = {
   },
   timestamp: {
     label: 'Timestamp',
-    description: 'When the conversion happened. It is sent to Everflow as Unix seconds.',
+    description:
+      'When the conversion happened: an ISO 8601 date and time such as 2026-01-31T12:00:00Z (one without a time zone is read as UTC), or Unix seconds or milliseconds. It is sent to Everflow as Unix seconds.',
     type: 'datetime',
     required: false,
     default: { '@path': '$.timestamp' }

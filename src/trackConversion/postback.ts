@@ -1,5 +1,4 @@
 import { isIP } from 'net'
-import dayjs from 'dayjs'
 import { PayloadValidationError } from '@segment/actions-core'
 import { SPACE_OR_CONTROL } from '../settings'
 import type { ParsedSettings } from '../settings'
@@ -146,21 +145,59 @@ function readAmount(value: unknown): string | undefined {
   return String(number)
 }
 
+const TIMESTAMP_HELP =
+  'Map it to an ISO 8601 date and time such as 2026-01-31T12:00:00Z (a time without a zone is read as UTC) or to Unix seconds.'
+
+// ISO 8601 as stores and Segment write it: a date, then optionally a time (after T or a space) with optional seconds,
+// fraction and zone (Z, +01:00 or +0100). Nothing else is guessed at: "01/02/2026" is 1 February or 2 January.
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))?)?$/i
+
+/**
+ * Milliseconds since 1970 of an ISO 8601 date, or NaN when no such day or time exists. Reads only what is written:
+ * a date or time without a zone is UTC, never the machine's local time, so the same event gives the same timestamp
+ * wherever it runs. (The Date UTC methods read no time zone; dayjs(text) reads local time and rolls 30 February to 2 March.)
+ */
+function isoMilliseconds(match: RegExpExecArray): number {
+  const [, year, month, day, hour, minute, second, fraction, , sign, offsetHours, offsetMinutes] = match
+  const [y, mo, d, h, mi, s, oh, om] = [year, month, day, hour, minute, second, offsetHours, offsetMinutes].map(
+    (part) => Number(part ?? 0)
+  )
+  // setUTCFullYear, unlike Date.UTC, takes the years 0-99 as written. Both roll 30 February over to March and 24:00
+  // to the next day; a real date and time reads back the same.
+  const date = new Date(0)
+  date.setUTCFullYear(y, mo - 1, d)
+  const utc = date.setUTCHours(h, mi, s, Number(`0.${fraction ?? 0}`) * 1000)
+  const real =
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo - 1 &&
+    date.getUTCDate() === d &&
+    date.getUTCHours() === h &&
+    date.getUTCMinutes() === mi &&
+    date.getUTCSeconds() === s &&
+    oh <= 23 &&
+    om <= 59
+  if (!real) return NaN
+  const offset = (oh * 60 + om) * 60000
+  return sign === '-' ? utc + offset : utc - offset
+}
+
 function readUnixSeconds(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined
-  let date = dayjs(NaN)
+  let milliseconds = NaN
   if (typeof value === 'number' || (typeof value === 'string' && /^[0-9]+$/.test(value))) {
     const number = Number(value)
     // Digit strings are Unix time: 13 digits or more is milliseconds, fewer is seconds.
-    date = String(Math.trunc(number)).length >= 13 ? dayjs(number) : dayjs.unix(number)
+    milliseconds = String(Math.trunc(number)).length >= 13 ? number : number * 1000
   } else if (typeof value === 'string') {
-    date = dayjs(value)
+    const match = ISO_DATE_TIME.exec(value.trim())
+    if (match === null) refuseEvent(`timestamp ${quoteValue(value)} is not an ISO 8601 date. ${TIMESTAMP_HELP}`)
+    milliseconds = isoMilliseconds(match)
   }
-  // valueOf, not isValid: isValid renders the date as text, which stood out in the benchmark profile.
-  const milliseconds = date.valueOf()
-  if (Number.isNaN(milliseconds)) {
+  // A JavaScript date reaches 8.64e15 milliseconds either side of 1970; beyond that no date exists to send.
+  if (!(Math.abs(milliseconds) <= 8.64e15)) {
     refuseEvent(
-      `timestamp ${quoteValue(value)} is not a date. Map it to an ISO 8601 date such as 2026-01-31T12:00:00Z or to Unix seconds.`
+      `timestamp ${quoteValue(value)} is not a real date and time: there is no such day or time. ${TIMESTAMP_HELP}`
     )
   }
   return String(Math.floor(milliseconds / 1000))
@@ -286,7 +323,7 @@ export const POSTBACK_PARAMETERS: readonly PostbackParameter[] = [
   {
     parameter: 'timestamp',
     field: 'timestamp',
-    sentAs: '`timestamp`, Unix seconds',
+    sentAs: '`timestamp`, Unix seconds (ISO 8601 without a zone is read as UTC; an impossible date is refused)',
     read: (payload) => readUnixSeconds(payload.timestamp)
   },
   {
