@@ -346,6 +346,25 @@ describe('buildPostback', () => {
     expect(message).toMatch(/^The postback URL would be 80\d\d characters long; Everflow accepts at most 8000\./)
   })
 
+  // The message used to blame adv1-adv5 and custom_parameters whatever was long.
+  it.each([
+    ['order_id', { order_id: 'o'.repeat(8000) }, 'order_id (8000 characters in the URL)'],
+    ['email', { email: `${'e'.repeat(8000)}@example.com` }, 'email (8014 characters in the URL)'],
+    [
+      'a custom parameter',
+      { adv1: 'a'.repeat(100), custom_parameters: { sub_id: 's'.repeat(8000) } },
+      'custom_parameters "sub_id" (8000 characters in the URL)'
+    ],
+    ['the longest of two', { adv2: 'b'.repeat(3000), adv4: 'd'.repeat(6000) }, 'adv4 (6000 characters in the URL)'],
+    ['a value that grows when encoded', { coupon_code: 'é'.repeat(2000) }, 'coupon_code (12000 characters in the URL)']
+  ])('names the field whose value is longest when %s is too long', async (_name, overrides, longest) => {
+    expect(await invalid(overrides)).toMatch(
+      new RegExp(
+        `^The postback URL would be [0-9]+ characters long; Everflow accepts at most 8000\\. The longest value is ${longest.replace(/[()]/g, '\\$&')}: shorten it, or map a shorter value\\.$`
+      )
+    )
+  })
+
   it('accepts a postback URL of exactly the limit', () => {
     const base = buildPostback(payload({ adv1: 'x' }), parsed).url.length
     const { url } = buildPostback(payload({ adv1: 'x'.repeat(1 + MAX_POSTBACK_URL_LENGTH - base) }), parsed)

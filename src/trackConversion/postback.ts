@@ -373,10 +373,26 @@ export function buildPostback(payload: Payload, settings: ParsedSettings): Postb
   // postbackBase is a parsed origin and path with no query, so the encoded query is simply appended to it.
   const href = `${settings.postbackBase}?${query.toString()}`
   if (href.length > MAX_POSTBACK_URL_LENGTH) {
+    const { field, length } = longestValue(query)
     refuseEvent(
-      `The postback URL would be ${href.length} characters long; Everflow accepts at most ${MAX_POSTBACK_URL_LENGTH}. Shorten the longest mapped values (adv1-adv5, custom_parameters).`
+      `The postback URL would be ${href.length} characters long; Everflow accepts at most ${MAX_POSTBACK_URL_LENGTH}. ` +
+        `The longest value is ${field} (${length} characters in the URL): shorten it, or map a shorter value.`
     )
   }
   // readTransactionId returns the ID or throws, so it is always in the query.
   return { url: href, transactionId: query.get('transaction_id') ?? '' }
+}
+
+/** The field whose value takes the most room in the query, as a message names it, and that room. */
+function longestValue(query: URLSearchParams): { field: string; length: number } {
+  let longest = { field: '', length: -1 }
+  for (const [name, value] of query) {
+    const length =
+      new URLSearchParams({ [name]: value }).toString().length - new URLSearchParams({ [name]: '' }).toString().length
+    if (length > longest.length) {
+      const standard = POSTBACK_PARAMETERS.find(({ parameter }) => parameter === name)
+      longest = { field: standard ? (standard.field ?? name) : `custom_parameters ${JSON.stringify(name)}`, length }
+    }
+  }
+  return longest
 }
