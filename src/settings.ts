@@ -143,10 +143,14 @@ export function parsePostbackUrl(
 const EVENT_ID_HELP =
   'IDs are whole numbers of 0 or more: 0 for the base conversion, otherwise the advertiser event ID from Everflow.'
 
+const PAIRS_HELP =
+  'Write Event Name=ID pairs separated by commas, semicolons or new lines, e.g. Order Completed=0, Signed Up=12.'
+
 /**
- * Reads the Event Mapping setting: one `Event Name=ID` per line, the same as JSON text, or an object
- * (what a settings file or the classic destination's map holds). IDs may be numbers or digit strings.
- * Event names are matched exactly as Segment sends them.
+ * Reads the Event Mapping setting: Event Name=ID pairs separated by commas, semicolons or new lines (Segment's
+ * settings form is one line of text), the same as JSON text, or an object (what a settings file or the classic
+ * destination's map holds). IDs may be numbers or digit strings. Event names are matched exactly as Segment sends
+ * them; a name with a comma or semicolon needs the JSON form.
  */
 export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<string, number> {
   const quoteMasked = (value: unknown): string =>
@@ -161,34 +165,36 @@ export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<str
       mapping = JSON.parse(text)
     } catch (error) {
       throw settingsError(
-        `Event Mapping looks like JSON but does not parse (${redact((error as Error).message, secrets)}). Write it as {"Order Completed": 0} or as one Event Name=ID per line.`
+        `Event Mapping looks like JSON but does not parse (${redact((error as Error).message, secrets)}). Write it as {"Order Completed": 0} or as Event Name=ID pairs separated by commas.`
       )
     }
   } else if (text !== undefined) {
     for (const line of text.split(/\r?\n/)) {
-      const entry = line.trim()
-      if (entry === '') continue
-      const separator = entry.lastIndexOf('=')
-      if (separator < 0) {
-        throw settingsError(
-          `Event Mapping entry ${quoteMasked(entry)} has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.`
-        )
+      for (const part of line.split(/[,;]/)) {
+        const entry = part.trim()
+        if (entry === '') continue
+        const separator = entry.lastIndexOf('=')
+        if (separator < 0) {
+          throw settingsError(
+            `Event Mapping entry ${quoteMasked(entry)} has no "=". ${PAIRS_HELP}${redact(asJsonHint(line), secrets)}`
+          )
+        }
+        entries.push({ name: entry.slice(0, separator).trim(), id: entry.slice(separator + 1).trim() })
       }
-      entries.push({ name: entry.slice(0, separator).trim(), id: entry.slice(separator + 1).trim() })
     }
     mapping = undefined
   }
   if (mapping !== undefined) {
     if (mapping === null || typeof mapping !== 'object' || Array.isArray(mapping)) {
       throw settingsError(
-        'Event Mapping must be one Event Name=ID per line, or an object such as {"Order Completed": 0}.'
+        'Event Mapping must be text of Event Name=ID pairs, or an object such as {"Order Completed": 0}.'
       )
     }
     for (const [name, id] of Object.entries(mapping)) entries.push({ name: name.trim(), id })
   }
   if (entries.length === 0) {
     throw settingsError(
-      'Event Mapping is empty. Add one Event Name=ID per line, e.g. Order Completed=0 (0 is the base conversion).'
+      'Event Mapping is empty. Add Event Name=ID pairs separated by commas, e.g. Order Completed=0, Signed Up=12 (0 is the base conversion).'
     )
   }
 
@@ -217,6 +223,18 @@ export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<str
     eventIds.set(name, eventId)
   }
   return eventIds
+}
+
+/**
+ * For a line such as "Order Completed, Shipped=3", whose name holds a comma or semicolon: how to write it as JSON.
+ * Only the event name and ID are quoted, which the user typed into this setting.
+ */
+function asJsonHint(line: string): string {
+  const separator = line.lastIndexOf('=')
+  const name = line.slice(0, separator).trim()
+  const id = line.slice(separator + 1).trim()
+  if (separator < 0 || !/[,;]/.test(name) || /[,;]/.test(id) || !DIGITS.test(id)) return ''
+  return ` For an event name that contains a comma or semicolon, write the mapping as JSON: {${JSON.stringify(name)}: ${Number(id)}}.`
 }
 
 function parseVerificationToken(raw: string | undefined): string | undefined {

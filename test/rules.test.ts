@@ -589,6 +589,19 @@ describe('Postback URL forms', () => {
 })
 
 describe('Event Mapping forms', () => {
+  // Segment's settings form is one line: this was one event named "Order Completed=0, Signed Up" with the ID 12.
+  it.each(['Order Completed=0, Signed Up=12', 'Order Completed=0; Signed Up=12'])(
+    'takes %j as two events, in the action and in the settings check',
+    async (eventMapping) => {
+      expect(await sentValue('adv_event_id', { settings: { eventMapping } })).toBeUndefined()
+      expect(
+        await sentValue('adv_event_id', { settings: { eventMapping }, event: orderCompleted({ event: 'Signed Up' }) })
+      ).toBe('12')
+      nock(API_ORIGIN).get('/v1/networks').reply(200, { network_id: 123 })
+      await expect(testDestination.testAuthentication({ ...settings, eventMapping })).resolves.not.toThrow()
+    }
+  )
+
   it('skips lines of spaces and reads names and IDs with spaces around them', async () => {
     const eventMapping = 'Signed Up=4\n   \n  Order Completed  =  7  \n'
     expect(await sentValue('adv_event_id', { settings: { eventMapping } })).toBe('7')
@@ -610,7 +623,7 @@ describe('Event Mapping forms', () => {
 
   it('is missing', async () => {
     expect(await settingsRefusalOf('eventMapping', undefined)).toBe(
-      'Event Mapping is empty. Add one Event Name=ID per line, e.g. Order Completed=0 (0 is the base conversion).'
+      'Event Mapping is empty. Add Event Name=ID pairs separated by commas, e.g. Order Completed=0, Signed Up=12 (0 is the base conversion).'
     )
   })
 })

@@ -113,12 +113,36 @@ describe('Network ID', () => {
 
 describe('Event Mapping', () => {
   it('reads one Event Name=ID per line, splitting at the last "=" and trimming', () => {
-    const mapping = parseEventMapping('  Order Completed = 0 \r\n\n  Signed Up=12\nA=B (test), v2=7\n\n')
+    const mapping = parseEventMapping('  Order Completed = 0 \r\n\n  Signed Up=12\nA=B (test) v2=7\n\n')
     expect([...mapping]).toEqual([
       ['Order Completed', 0],
       ['Signed Up', 12],
-      ['A=B (test), v2', 7]
+      ['A=B (test) v2', 7]
     ])
+  })
+
+  // Segment's settings form is one line of text: "Order Completed=0, Signed Up=12" was read as one event named
+  // "Order Completed=0, Signed Up".
+  it.each([
+    'Order Completed=0, Signed Up=12',
+    'Order Completed=0; Signed Up=12',
+    'Order Completed=0,Signed Up=12,',
+    ' Order Completed = 0 ;\n Signed Up = 12 ',
+    'Order Completed=0,\nSigned Up=12'
+  ])('reads pairs separated by commas, semicolons or new lines: %j', (input) => {
+    expect([...parseEventMapping(input)]).toEqual([
+      ['Order Completed', 0],
+      ['Signed Up', 12]
+    ])
+  })
+
+  it('says that a name with a comma needs the JSON form, which reads it', async () => {
+    const error = await settingsError(() => parseEventMapping('Order Completed, Shipped=3'))
+    expect(error.message).toBe(
+      'Event Mapping entry "Order Completed" has no "=". Write Event Name=ID pairs separated by commas, semicolons or new lines, ' +
+        'e.g. Order Completed=0, Signed Up=12. For an event name that contains a comma or semicolon, write the mapping as JSON: {"Order Completed, Shipped": 3}.'
+    )
+    expect([...parseEventMapping('{"Order Completed, Shipped": 3}')]).toEqual([['Order Completed, Shipped', 3]])
   })
 
   it('reads a JSON object with numbers or digit strings', () => {
@@ -144,7 +168,10 @@ describe('Event Mapping', () => {
   it.each([
     ['', 'Event Mapping is empty.'],
     ['\n  \n', 'Event Mapping is empty.'],
-    ['Order Completed 0', 'Event Mapping entry "Order Completed 0" has no "=". Write each mapping as Event Name=ID'],
+    [
+      'Order Completed 0',
+      'Event Mapping entry "Order Completed 0" has no "=". Write Event Name=ID pairs separated by commas, semicolons or new lines'
+    ],
     ['=5', 'Event Mapping has an entry with the ID "5" but no event name.'],
     ['Order Completed=', 'Event Mapping has no ID for the event "Order Completed". IDs are whole numbers of 0 or more'],
     [
@@ -173,8 +200,8 @@ describe('Event Mapping', () => {
     [{ 'Order Completed': '' }, 'Event Mapping has no ID for the event "Order Completed".'],
     [{ 'Order Completed': true }, 'Event Mapping gives the event "Order Completed" the ID true, which is not'],
     [{}, 'Event Mapping is empty.'],
-    [['Order Completed=0'], 'Event Mapping must be one Event Name=ID per line, or an object'],
-    [12, 'Event Mapping must be one Event Name=ID per line, or an object']
+    [['Order Completed=0'], 'Event Mapping must be text of Event Name=ID pairs, or an object'],
+    [12, 'Event Mapping must be text of Event Name=ID pairs, or an object']
   ])('refuses the value %j', async (input, message) => {
     const error = await settingsError(() => parseEventMapping(input))
     expect(error.message).toContain(message)
@@ -184,14 +211,14 @@ describe('Event Mapping', () => {
   it('reads text that is a JSON array as lines, and says its entry has no "="', async () => {
     const error = await settingsError(() => parseEventMapping('[{"Order Completed": 0}]'))
     expect(error.message).toBe(
-      'Event Mapping entry "[{\\"Order Completed\\": 0}]" has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.'
+      'Event Mapping entry "[{\\"Order Completed\\": 0}]" has no "=". Write Event Name=ID pairs separated by commas, semicolons or new lines, e.g. Order Completed=0, Signed Up=12.'
     )
   })
 
   it.each([null, [], [['Order Completed', 0]]])('refuses the value %j, which is not an object', async (input) => {
     const error = await settingsError(() => parseEventMapping(input))
     expect(error.message).toBe(
-      'Event Mapping must be one Event Name=ID per line, or an object such as {"Order Completed": 0}.'
+      'Event Mapping must be text of Event Name=ID pairs, or an object such as {"Order Completed": 0}.'
     )
   })
 })
