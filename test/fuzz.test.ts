@@ -191,7 +191,7 @@ const settings = parseSettings({
   apiKey: 'key',
   eventMapping: 'Order Completed=0\nSigned Up=12',
   postbackUrl: 'https://www.trkexample.com/pb?nid=123',
-  verificationToken: 'tok'
+  verificationToken: 'tok-12345678'
 })
 
 /** The value a text field must arrive with: numbers as decimal text, strings trimmed, blank as absent. */
@@ -318,7 +318,7 @@ describe('hostile payloads', () => {
         ['coupon_code', expectedText(payload.coupon_code)],
         ['email', expectedText(payload.email)?.toLowerCase()],
         ['currency', expectedText(payload.currency)?.toUpperCase()],
-        ['verification_token', 'tok']
+        ['verification_token', 'tok-12345678']
       ])
       const amount = typeof payload.amount === 'string' ? payload.amount.trim() : payload.amount
       if (typeof amount === 'string' && /[,.].*[,.]|,/.test(amount)) {

@@ -55,7 +55,7 @@ describe('buildPostback', () => {
         timestamp: '2026-01-31T12:00:00.000Z',
         custom_parameters: { sub1: 'one', flag: true, n: 5 }
       },
-      parseSettings({ ...settings, verificationToken: 'tok' })
+      parseSettings({ ...settings, verificationToken: 'tok-12345678' })
     )
     expect(all).toEqual([
       ['nid', '123'],
@@ -73,7 +73,7 @@ describe('buildPostback', () => {
       ['email', 'jane.doe@example.com'],
       ['currency', 'EUR'],
       ['timestamp', '1769860800'],
-      ['verification_token', 'tok'],
+      ['verification_token', 'tok-12345678'],
       ['sub1', 'one'],
       ['flag', 'true'],
       ['n', '5']

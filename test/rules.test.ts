@@ -519,6 +519,25 @@ describe('the settings check and the network of the API key', () => {
 })
 
 describe('Postback URL forms', () => {
+  // The URL's query is not sent as it is: a token written into it was silently dropped from every postback.
+  it('sends the verification_token written into the Postback URL when Verification Token is empty', async () => {
+    const postbackUrl = `${TRACKING_ORIGIN}/?nid=123&transaction_id={transaction_id}&verification_token=url-token-1234`
+    expect(await sentValue('verification_token', { settings: { postbackUrl } })).toBe('url-token-1234')
+  })
+
+  it('sends the setting when the Postback URL holds only a placeholder token', async () => {
+    const postbackUrl = `${TRACKING_ORIGIN}/?nid=123&verification_token={verification_token}&adv_event_id={adv_event_id}`
+    expect(
+      await sentValue('verification_token', { settings: { postbackUrl, verificationToken: 'setting-token-5678' } })
+    ).toBe('setting-token-5678')
+  })
+
+  it('masks a token that is only in the Postback URL wherever event data echoes it', async () => {
+    const postbackUrl = `${TRACKING_ORIGIN}/?nid=123&verification_token=url-token-1234`
+    const message = await refusal({ settings: { postbackUrl }, mapping: { currency: 'url-token-1234' } })
+    expect(message).toBe('currency "***" is not a three-letter ISO 4217 code such as USD or EUR.')
+  })
+
   /** The path and query the postback was sent with, to www.trkexample.com. */
   async function sentTo(postbackUrl: string): Promise<string> {
     const paths: string[] = []

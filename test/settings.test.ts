@@ -22,11 +22,48 @@ describe('Postback URL', () => {
     ['www.trkexample.com', 'https://www.trkexample.com/', undefined],
     ['www.trkexample.com/?nid=5', 'https://www.trkexample.com/', '5'],
     ['HTTPS://WWW.TrkExample.COM/postback?nid=9#frag', 'https://www.trkexample.com/postback', '9'],
-    ['https://www.trkexample.com./?nid={nid}', 'https://www.trkexample.com/', undefined],
     ['https://xn--bcher-kva.example/?nid=1', 'https://xn--bcher-kva.example/', '1'],
     ['https://bücher.example/?nid=1', 'https://xn--bcher-kva.example/', '1']
   ])('reads %s', (input, postbackBase, networkId) => {
     expect(parsePostbackUrl(input)).toEqual({ postbackBase, postbackHost: new URL(postbackBase).hostname, networkId })
+  })
+
+  it('reads an nid placeholder as no network ID, and keeps the placeholder for the message', () => {
+    expect(parsePostbackUrl('https://www.trkexample.com./?nid={network_id}')).toEqual({
+      postbackBase: 'https://www.trkexample.com/',
+      postbackHost: 'www.trkexample.com',
+      nidPlaceholder: '{network_id}'
+    })
+  })
+
+  it('reads a verification_token written into the URL, but not a placeholder', () => {
+    expect(
+      parsePostbackUrl('https://www.trkexample.com/?nid=1&verification_token=%20url-token-1234').verificationToken
+    ).toBe('url-token-1234')
+    expect(
+      parsePostbackUrl('https://www.trkexample.com/?nid=1&verification_token={token}').verificationToken
+    ).toBeUndefined()
+    expect(parsePostbackUrl('https://www.trkexample.com/?nid=1&verification_token=').verificationToken).toBeUndefined()
+  })
+
+  it.each(['adv_event_id={adv_event_id}', 'event_id=', 'adv_event_id=%20'])(
+    'ignores %s, which names no event',
+    (query) => {
+      expect(parsePostbackUrl(`https://www.trkexample.com/?nid=1&${query}`).networkId).toBe('1')
+    }
+  )
+
+  it('refuses adv_event_id and event_id that name one event for every conversion', async () => {
+    expect(
+      (await settingsError(() => parsePostbackUrl('https://www.trkexample.com/?nid=1&adv_event_id=5'))).message
+    ).toBe(
+      'Postback URL contains adv_event_id=5, which would make every conversion that one event, but the event of each conversion comes from Event Mapping. ' +
+        'Remove adv_event_id from the Postback URL and add the event to Event Mapping instead, e.g. Order Completed=5.'
+    )
+    expect((await settingsError(() => parsePostbackUrl('https://www.trkexample.com/?nid=1&event_id=7'))).message).toBe(
+      'Postback URL contains event_id=7, an offer event ID, which would make every conversion that one event; this destination sends the advertiser event ID of each event from Event Mapping. ' +
+        'Remove event_id from the Postback URL and add the Segment event with its advertiser event ID to Event Mapping, e.g. Order Completed=0 for the base conversion.'
+    )
   })
 
   it.each([
@@ -225,8 +262,33 @@ describe('Event Mapping', () => {
 
 describe('Verification Token', () => {
   it('is trimmed, and blank means none', () => {
-    expect(parseSettings({ ...settings, verificationToken: ' tok ' }).verificationToken).toBe('tok')
+    expect(parseSettings({ ...settings, verificationToken: ' tok-12345678 ' }).verificationToken).toBe('tok-12345678')
     expect(parseSettings({ ...settings, verificationToken: '  ' }).verificationToken).toBeUndefined()
+  })
+
+  // A 2-character token masked every "76" in messages and postbacks (amount=***); Everflow generates long ones.
+  it.each(['76', '1234567'])('refuses the token %j, shorter than 8 characters, without quoting it', async (token) => {
+    const error = await settingsError(() => parseSettings({ ...settings, verificationToken: token }))
+    expect(error.message).toBe(
+      `Verification Token is ${token.length} characters long, shorter than any token Everflow generates (at least 8). ` +
+        "Copy it again from the offer's Tracking card in Everflow (the verification_token of its postback URL)."
+    )
+  })
+
+  it('accepts a token of 8 characters', () => {
+    expect(parseSettings({ ...settings, verificationToken: '12345678' }).verificationToken).toBe('12345678')
+  })
+
+  it('takes the token from the Postback URL when the setting is empty, and refuses a short one there', async () => {
+    const postbackUrl = 'https://www.trkexample.com/?nid=123&verification_token=url-token-1234'
+    expect(parseSettings({ ...settings, postbackUrl }).verificationToken).toBe('url-token-1234')
+    expect(parseSettings({ ...settings, postbackUrl, verificationToken: 'url-token-1234' }).verificationToken).toBe(
+      'url-token-1234'
+    )
+    const error = await settingsError(() =>
+      parseSettings({ ...settings, postbackUrl: 'https://www.trkexample.com/?nid=123&verification_token=ab' })
+    )
+    expect(error.message).toMatch(/^The verification_token in the Postback URL is 2 characters long/)
   })
 
   it('refuses inner spaces without echoing the token', async () => {
@@ -238,17 +300,17 @@ describe('Verification Token', () => {
 
 describe('parsed settings cache', () => {
   it('gives equal settings one result and different settings their own', () => {
-    const first = parseSettings({ ...settings, verificationToken: 'a' })
-    expect(parseSettings({ ...settings, verificationToken: 'a' })).toBe(first)
-    expect(parseSettings({ ...settings, verificationToken: 'b' }).verificationToken).toBe('b')
+    const first = parseSettings({ ...settings, verificationToken: 'token-aaaa' })
+    expect(parseSettings({ ...settings, verificationToken: 'token-aaaa' })).toBe(first)
+    expect(parseSettings({ ...settings, verificationToken: 'token-bbbb' }).verificationToken).toBe('token-bbbb')
     // Other settings parsed in between do not push the first ones out.
-    expect(parseSettings({ ...settings, verificationToken: 'a' })).toBe(first)
+    expect(parseSettings({ ...settings, verificationToken: 'token-aaaa' })).toBe(first)
   })
 
   it('never answers invalid settings from the cache of valid ones', async () => {
-    parseSettings({ ...settings, eventMapping: 'A\u0000B=1', verificationToken: 'tok' })
+    parseSettings({ ...settings, eventMapping: 'A\u0000B=1', verificationToken: 'tok-45678' })
     const error = await settingsError(() =>
-      parseSettings({ ...settings, eventMapping: 'A', verificationToken: 'B=1\u0000tok' })
+      parseSettings({ ...settings, eventMapping: 'A', verificationToken: 'B=1\u0000tok-45678' })
     )
     expect(error.message).toContain('Event Mapping entry "A" has no "="')
   })
