@@ -6,7 +6,7 @@ export interface Settings {
    */
   apiKey: string
   /**
-   * Which Everflow advertiser event each Segment event is. One Event Name=ID per line (for example Order Completed=0), or a JSON object. 0 is the base conversion.
+   * Which Everflow advertiser event each Segment event is: Event Name=ID pairs separated by commas, for example Order Completed=0, Signed Up=12 (semicolons and new lines separate too), or a JSON object such as {"Order Completed": 0}. 0 is the base conversion. Names must match the Segment event names exactly, case included; a name that contains a comma or semicolon needs the JSON form.
    */
   eventMapping: string
   /**

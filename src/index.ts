@@ -7,6 +7,7 @@ import type { Transport } from './trackConversion/send'
 import type { ApiTransport } from './everflow-api'
 import { dnsLookup } from './addresses'
 import { HostCheck } from './hosts'
+import { ORDER_COMPLETED_SUBSCRIPTION } from './subscriptions'
 
 /**
  * The destination. A `transport` other than the default is for tests, the benchmark and the toolkit's loopback
@@ -80,7 +81,7 @@ export function createDestination(
     presets: [
       {
         name: 'Order Completed',
-        subscribe: 'type = "track" and event = "Order Completed"',
+        subscribe: ORDER_COMPLETED_SUBSCRIPTION,
         partnerAction: 'trackConversion',
         mapping: defaultValues(trackConversion.fields),
         type: 'automatic'

@@ -72,9 +72,11 @@ describe('docs/everflow-actions.md', () => {
       '| `adv4` | `adv4` (`properties.adv4`)',
       '| `adv5` | `adv5` (`properties.adv5`)',
       '| `coupon_code` | `coupon_code` (`properties.coupon`)',
+      '| `oid` | `offer_id` (none)',
       '| `email` | `email` (`context.traits.email`, else `properties.email`)',
       '| `currency` | `currency` (`properties.currency`)',
       '| `timestamp` | `timestamp` (`timestamp`)',
+      '| not sent | `clickless_coupons` (`false`)',
       '| `verification_token` | settings',
       '| each name of `custom_parameters` | `custom_parameters` (none)'
     ])

@@ -429,7 +429,9 @@ describe('definition', () => {
   it('is registered as Segment expects', () => {
     expect(definition).toMatchObject({ name: 'Everflow (Actions)', slug: 'actions-everflow', mode: 'cloud' })
     expect(Object.keys(definition.actions)).toEqual(['trackConversion'])
-    expect(definition.actions.trackConversion.defaultSubscription).toBe('type = "track" and event = "Order Completed"')
+    expect(definition.actions.trackConversion.defaultSubscription).toBe(
+      'type = "track" and event = "Order Completed" and context.referrer.type = "everflow"'
+    )
     expect(Object.keys(definition.authentication?.fields ?? {})).toEqual([
       'apiKey',
       'eventMapping',
@@ -444,7 +446,7 @@ describe('definition', () => {
     expect(definition.presets).toEqual([
       {
         name: 'Order Completed',
-        subscribe: 'type = "track" and event = "Order Completed"',
+        subscribe: 'type = "track" and event = "Order Completed" and context.referrer.type = "everflow"',
         partnerAction: 'trackConversion',
         mapping: defaultValues(definition.actions.trackConversion.fields),
         type: 'automatic'

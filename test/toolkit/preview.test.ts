@@ -20,9 +20,10 @@ describe('preview', () => {
     expect(run.stderr).toBe('summary: would send 1, not subscribed 0, rejected 0, retryable 0\n')
   })
 
-  it('masks a short Verification Token as the verification_token value only, not inside nid, order_id or user_ip', async () => {
+  // A short token used to mask "123" inside nid, order_id and user_ip; the destination now refuses it.
+  it('refuses a Verification Token too short to keep apart from event data', async () => {
     const run = await toolkit([], { env: { EVERFLOW_VERIFICATION_TOKEN: '123' } })
-    expect(run.stdout).toContain(`would send (dry run; --send sends it): GET ${EXAMPLE_URL}\n`)
+    expect(run.stderr).toContain('Verification Token is 3 characters long, shorter than any token Everflow generates')
   })
 
   it('takes Event Mapping as an object in the settings file, ids as digit strings or numbers', async () => {
