@@ -226,7 +226,11 @@ describe('buildPostback', () => {
       { referrer_type: undefined },
       'referrer_type is missing: the event has no context.referrer.type (the default mapping). Send "everflow" there, next to the transaction ID in context.referrer.id'
     ],
-    ['other referrer_type', { referrer_type: 'google' }, 'referrer_type is "google": only events whose context.referrer.type is everflow carry an Everflow transaction ID.'],
+    [
+      'other referrer_type',
+      { referrer_type: 'google' },
+      'referrer_type is "google": only events whose context.referrer.type is everflow carry an Everflow transaction ID.'
+    ],
     [
       'unmapped event',
       { event_name: 'Product Viewed' },

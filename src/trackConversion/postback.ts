@@ -284,7 +284,9 @@ function readCurrency(value: unknown): string | undefined {
 function readOfferId(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    refuseEvent(`offer_id ${quoteValue(value)} is not an Everflow offer ID. Use the offer's ID, a whole number such as 448.`)
+    refuseEvent(
+      `offer_id ${quoteValue(value)} is not an Everflow offer ID. Use the offer's ID, a whole number such as 448.`
+    )
   }
   return String(value)
 }
