@@ -56,7 +56,8 @@ export const PREVIEW_HELP = `  --event FILE     a Segment event as JSON, or NDJS
                    Segment's HTTP API takes it) is read as a track call.
   --mapping FILE   JSON mapping for Track Conversion that replaces the default mapping
   --subscription FQL  which events the action gets, in Segment's FQL (default: the preset's,
-                   type = "track" and event = "Order Completed"); others show as not-subscribed
+                   type = "track" and event = "Order Completed" and context.referrer.type = "everflow");
+                   others show as not-subscribed
   --send           really send the postbacks (without it, nothing leaves the machine)
   --verify         with --send: then ask Everflow what it recorded (see verify), waiting for its report
   --json           one JSON result object per event on stdout
