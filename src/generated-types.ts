@@ -10,15 +10,15 @@ export interface Settings {
    */
   eventMapping: string
   /**
-   * The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.
+   * The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works. A verification_token in it is used as the Verification Token; adv_event_id or event_id in it is refused (events come from Event Mapping).
    */
   postbackUrl: string
   /**
-   * Your Everflow network ID (nid). Needed only when the Postback URL has no nid parameter; when both are given they must agree.
+   * Your Everflow network ID (nid). Needed only when the Postback URL has no nid parameter, or only a placeholder such as nid={network_id}; when both are given they must agree.
    */
   networkId?: string
   /**
-   * The verification token of your offer in Everflow, if it enforces one. It is sent as verification_token with every postback.
+   * The verification token, if the advertiser enforces one: the verification_token of the postback URL on the offer's Tracking card in Everflow (8 characters or more). It is sent as verification_token with every postback. Leave it empty when the Postback URL already contains it.
    */
   verificationToken?: string
   /**
