@@ -8,7 +8,8 @@ import {
   CLICKLESS_COUPON_SUBSCRIPTION,
   NOT_SUBSCRIBED_BECAUSE,
   ORDER_COMPLETED_SUBSCRIPTION,
-  orderKind
+  orderKind,
+  PRESET_EVENT_NAME
 } from '../src/subscriptions'
 import {
   definition,
@@ -54,6 +55,10 @@ describe('the Order Completed preset', () => {
     expect(ORDER_COMPLETED_SUBSCRIPTION).toBe(
       'type = "track" and event = "Order Completed" and context.referrer.type = "everflow"'
     )
+    expect(CLICKLESS_COUPON_SUBSCRIPTION).toBe(
+      'type = "track" and event = "Order Completed" and context.referrer.type != "everflow" and properties.coupon != null and properties.coupon != ""'
+    )
+    expect(PRESET_EVENT_NAME).toBe('Order Completed')
   })
 
   it('sends an order with an Everflow click as before', async () => {

@@ -54,7 +54,7 @@ export interface Payload {
    */
   coupon_code?: string
   /**
-   * When on, an order without an Everflow click (context.referrer.type is not "everflow", or there is no transaction ID) but with a Coupon Code is sent as a clickless coupon conversion: the postback carries coupon_code and no transaction_id, and Everflow credits the partner the code belongs to. Everflow records nothing for a code it does not know (a store discount code), so turn this on only in a mapping subscribed to orders with a coupon and no Everflow click. When off, such an order is refused. Orders with a click are sent the same either way.
+   * When on, an order without an Everflow click (context.referrer.type is not "everflow", or there is no transaction ID) but with a Coupon Code is sent as a clickless coupon conversion: the postback carries coupon_code and no transaction_id, and Everflow credits the partner the code belongs to. A code that is not set up in Everflow (a store discount code) credits no partner, so turn this on only in a mapping subscribed to orders with a coupon and no Everflow click. When off, such an order is refused. Orders with a click are sent the same either way.
    */
   clickless_coupons?: boolean
   /**
