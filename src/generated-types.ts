@@ -6,19 +6,19 @@ export interface Settings {
    */
   apiKey: string
   /**
-   * Which Everflow advertiser event each Segment event is. One Event Name=ID per line (for example Order Completed=0), or a JSON object. 0 is the base conversion.
+   * Which Everflow advertiser event each Segment event is: Event Name=ID pairs separated by commas, for example Order Completed=0, Signed Up=12 (semicolons and new lines separate too), or a JSON object such as {"Order Completed": 0}. 0 is the base conversion. Names must match the Segment event names exactly, case included; a name that contains a comma or semicolon needs the JSON form.
    */
   eventMapping: string
   /**
-   * The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.
+   * The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works. A verification_token in it is used as the Verification Token; adv_event_id or event_id in it is refused (events come from Event Mapping).
    */
   postbackUrl: string
   /**
-   * Your Everflow network ID (nid). Needed only when the Postback URL has no nid parameter; when both are given they must agree.
+   * Your Everflow network ID (nid). Needed only when the Postback URL has no nid parameter, or only a placeholder such as nid={network_id}; when both are given they must agree.
    */
   networkId?: string
   /**
-   * The verification token of your offer in Everflow, if it enforces one. It is sent as verification_token with every postback.
+   * The verification token, if the advertiser enforces one: the verification_token of the postback URL on the offer's Tracking card in Everflow (8 characters or more). It is sent as verification_token with every postback. Leave it empty when the Postback URL already contains it.
    */
   verificationToken?: string
   /**

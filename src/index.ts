@@ -7,6 +7,7 @@ import type { Transport } from './trackConversion/send'
 import type { ApiTransport } from './everflow-api'
 import { dnsLookup } from './addresses'
 import { ConnectionGuard } from './connection-guard'
+import { ORDER_COMPLETED_SUBSCRIPTION } from './subscriptions'
 
 /**
  * The destination. A `transport` other than the default is for tests only (see Transport); `lookup` answers for
@@ -35,28 +36,28 @@ export function createDestination(transport: Transport & ApiTransport = {}): Des
         eventMapping: {
           label: 'Event Mapping',
           description:
-            'Which Everflow advertiser event each Segment event is. One Event Name=ID per line (for example Order Completed=0), or a JSON object. 0 is the base conversion.',
+            'Which Everflow advertiser event each Segment event is: Event Name=ID pairs separated by commas, for example Order Completed=0, Signed Up=12 (semicolons and new lines separate too), or a JSON object such as {"Order Completed": 0}. 0 is the base conversion. Names must match the Segment event names exactly, case included; a name that contains a comma or semicolon needs the JSON form.',
           type: 'string',
           required: true
         },
         postbackUrl: {
           label: 'Postback URL',
           description:
-            'The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works.',
+            'The Global Postback URL from Everflow (Control Center > Configuration > Global Postback), pasted as shown, for example https://www.trkexample.com/?nid=123&transaction_id={transaction_id}. Your tracking domain alone also works. A verification_token in it is used as the Verification Token; adv_event_id or event_id in it is refused (events come from Event Mapping).',
           type: 'string',
           required: true
         },
         networkId: {
           label: 'Network ID',
           description:
-            'Your Everflow network ID (nid). Needed only when the Postback URL has no nid parameter; when both are given they must agree.',
+            'Your Everflow network ID (nid). Needed only when the Postback URL has no nid parameter, or only a placeholder such as nid={network_id}; when both are given they must agree.',
           type: 'string',
           required: false
         },
         verificationToken: {
           label: 'Verification Token',
           description:
-            'The verification token of your offer in Everflow, if it enforces one. It is sent as verification_token with every postback.',
+            "The verification token, if the advertiser enforces one: the verification_token of the postback URL on the offer's Tracking card in Everflow (8 characters or more). It is sent as verification_token with every postback. Leave it empty when the Postback URL already contains it.",
           type: 'password',
           required: false
         },
@@ -78,7 +79,7 @@ export function createDestination(transport: Transport & ApiTransport = {}): Des
     presets: [
       {
         name: 'Order Completed',
-        subscribe: 'type = "track" and event = "Order Completed"',
+        subscribe: ORDER_COMPLETED_SUBSCRIPTION,
         partnerAction: 'trackConversion',
         mapping: defaultValues(trackConversion.fields),
         type: 'automatic'

@@ -2,7 +2,7 @@ import type { Settings } from './generated-types'
 import { isIP } from 'net'
 import { isPrivateAddress } from './addresses'
 import { settingsError } from './errors'
-import { redact, secretsOf } from './secrets'
+import { MIN_SECRET_LENGTH_MASKED_ANYWHERE, redact, secretsOf } from './secrets'
 
 /** Settings as the postback needs them, after parsing and validation. */
 export interface ParsedSettings {
@@ -70,7 +70,15 @@ function quotedPostbackUrl(input: string, secrets: string[]): string {
 export function parsePostbackUrl(
   raw: string,
   secrets: string[] = []
-): { postbackBase: string; postbackHost: string; networkId?: string } {
+): {
+  postbackBase: string
+  postbackHost: string
+  networkId?: string
+  /** The nid parameter when it is a placeholder such as {network_id}, which Everflow shows before it is filled in. */
+  nidPlaceholder?: string
+  /** A verification_token written into the URL, as an offer's Tracking card shows it. */
+  verificationToken?: string
+} {
   const input = raw.trim()
   if (input === '') throw settingsError(`Postback URL is empty. ${POSTBACK_URL_HELP}`)
   // Checked on the raw text: the URL parser would silently drop or rewrite these.
@@ -137,16 +145,54 @@ export function parsePostbackUrl(
     nid && !PLACEHOLDER.test(nid)
       ? parseNetworkId(nid, 'Postback URL (its nid parameter)', secrets, ` ${POSTBACK_URL_HELP}`)
       : undefined
-  return { postbackBase: `https://${host}${url.pathname}`, postbackHost: host, networkId }
+  // An event postback copied from an offer's Tracking card names one event for every conversion; here the event
+  // of each conversion comes from Event Mapping, and the URL's query is not sent, so the ID would be lost silently.
+  const advertiserEventId = literalParameter(url.searchParams, 'adv_event_id')
+  if (advertiserEventId !== undefined) {
+    throw settingsError(
+      redact(
+        `Postback URL contains adv_event_id=${advertiserEventId}, which would make every conversion that one event, but the event of each conversion comes from Event Mapping. ` +
+          `Remove adv_event_id from the Postback URL and add the event to Event Mapping instead, e.g. Order Completed=${DIGITS.test(advertiserEventId) ? advertiserEventId : 'ID'}.`,
+        secrets
+      )
+    )
+  }
+  const offerEventId = literalParameter(url.searchParams, 'event_id')
+  if (offerEventId !== undefined) {
+    throw settingsError(
+      redact(
+        `Postback URL contains event_id=${offerEventId}, an offer event ID, which would make every conversion that one event; this destination sends the advertiser event ID of each event from Event Mapping. ` +
+          'Remove event_id from the Postback URL and add the Segment event with its advertiser event ID to Event Mapping, e.g. Order Completed=0 for the base conversion.',
+        secrets
+      )
+    )
+  }
+  return {
+    postbackBase: `https://${host}${url.pathname}`,
+    postbackHost: host,
+    networkId,
+    nidPlaceholder: nid && PLACEHOLDER.test(nid) ? nid : undefined,
+    verificationToken: literalParameter(url.searchParams, 'verification_token')
+  }
+}
+
+/** A query parameter's value as typed, unless it is blank or a placeholder such as {transaction_id}. */
+function literalParameter(query: URLSearchParams, name: string): string | undefined {
+  const value = query.get(name)?.trim()
+  return value && !PLACEHOLDER.test(value) ? value : undefined
 }
 
 const EVENT_ID_HELP =
   'IDs are whole numbers of 0 or more: 0 for the base conversion, otherwise the advertiser event ID from Everflow.'
 
+const PAIRS_HELP =
+  'Write Event Name=ID pairs separated by commas, semicolons or new lines, e.g. Order Completed=0, Signed Up=12.'
+
 /**
- * Reads the Event Mapping setting: one `Event Name=ID` per line, the same as JSON text, or an object
- * (what a settings file or the classic destination's map holds). IDs may be numbers or digit strings.
- * Event names are matched exactly as Segment sends them.
+ * Reads the Event Mapping setting: Event Name=ID pairs separated by commas, semicolons or new lines (Segment's
+ * settings form is one line of text), the same as JSON text, or an object (what a settings file or the classic
+ * destination's map holds). IDs may be numbers or digit strings. Event names are matched exactly as Segment sends
+ * them; a name with a comma or semicolon needs the JSON form.
  */
 export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<string, number> {
   const quoteMasked = (value: unknown): string =>
@@ -161,34 +207,36 @@ export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<str
       mapping = JSON.parse(text)
     } catch (error) {
       throw settingsError(
-        `Event Mapping looks like JSON but does not parse (${redact((error as Error).message, secrets)}). Write it as {"Order Completed": 0} or as one Event Name=ID per line.`
+        `Event Mapping looks like JSON but does not parse (${redact((error as Error).message, secrets)}). Write it as {"Order Completed": 0} or as Event Name=ID pairs separated by commas.`
       )
     }
   } else if (text !== undefined) {
     for (const line of text.split(/\r?\n/)) {
-      const entry = line.trim()
-      if (entry === '') continue
-      const separator = entry.lastIndexOf('=')
-      if (separator < 0) {
-        throw settingsError(
-          `Event Mapping entry ${quoteMasked(entry)} has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.`
-        )
+      for (const part of line.split(/[,;]/)) {
+        const entry = part.trim()
+        if (entry === '') continue
+        const separator = entry.lastIndexOf('=')
+        if (separator < 0) {
+          throw settingsError(
+            `Event Mapping entry ${quoteMasked(entry)} has no "=". ${PAIRS_HELP}${redact(asJsonHint(line), secrets)}`
+          )
+        }
+        entries.push({ name: entry.slice(0, separator).trim(), id: entry.slice(separator + 1).trim() })
       }
-      entries.push({ name: entry.slice(0, separator).trim(), id: entry.slice(separator + 1).trim() })
     }
     mapping = undefined
   }
   if (mapping !== undefined) {
     if (mapping === null || typeof mapping !== 'object' || Array.isArray(mapping)) {
       throw settingsError(
-        'Event Mapping must be one Event Name=ID per line, or an object such as {"Order Completed": 0}.'
+        'Event Mapping must be text of Event Name=ID pairs, or an object such as {"Order Completed": 0}.'
       )
     }
     for (const [name, id] of Object.entries(mapping)) entries.push({ name: name.trim(), id })
   }
   if (entries.length === 0) {
     throw settingsError(
-      'Event Mapping is empty. Add one Event Name=ID per line, e.g. Order Completed=0 (0 is the base conversion).'
+      'Event Mapping is empty. Add Event Name=ID pairs separated by commas, e.g. Order Completed=0, Signed Up=12 (0 is the base conversion).'
     )
   }
 
@@ -219,12 +267,32 @@ export function parseEventMapping(raw: unknown, secrets: string[] = []): Map<str
   return eventIds
 }
 
-function parseVerificationToken(raw: string | undefined): string | undefined {
+/**
+ * For a line such as "Order Completed, Shipped=3", whose name holds a comma or semicolon: how to write it as JSON.
+ * Only the event name and ID are quoted, which the user typed into this setting.
+ */
+function asJsonHint(line: string): string {
+  const separator = line.lastIndexOf('=')
+  const name = line.slice(0, separator).trim()
+  const id = line.slice(separator + 1).trim()
+  if (separator < 0 || !/[,;]/.test(name) || /[,;]/.test(id) || !DIGITS.test(id)) return ''
+  return ` For an event name that contains a comma or semicolon, write the mapping as JSON: {${JSON.stringify(name)}: ${Number(id)}}.`
+}
+
+function parseVerificationToken(raw: string | undefined, source: string): string | undefined {
   const token = raw?.trim()
   if (!token) return undefined
   if (SPACE_OR_CONTROL.test(token)) {
     throw settingsError(
-      'Verification Token contains spaces or control characters. Copy it again from the offer in Everflow.'
+      `${source} contains spaces or control characters. Copy it again from the offer's Tracking card in Everflow.`
+    )
+  }
+  // Everflow generates verification tokens; one this short is not one of them, and could not be told apart from
+  // event data (an amount of 76, an order ID) to keep it out of messages.
+  if (token.length < MIN_SECRET_LENGTH_MASKED_ANYWHERE) {
+    throw settingsError(
+      `${source} is ${token.length} characters long, shorter than any token Everflow generates (at least ${MIN_SECRET_LENGTH_MASKED_ANYWHERE}). ` +
+        "Copy it again from the offer's Tracking card in Everflow (the verification_token of its postback URL)."
     )
   }
   return token
@@ -233,7 +301,13 @@ function parseVerificationToken(raw: string | undefined): string | undefined {
 function parseSettingsUncached(settings: Settings): ParsedSettings {
   // Messages quote what was typed, masked where it holds a secret (one pasted into the wrong field).
   const secrets = secretsOf(settings)
-  const { postbackBase, postbackHost, networkId: urlNetworkId } = parsePostbackUrl(settings.postbackUrl ?? '', secrets)
+  const {
+    postbackBase,
+    postbackHost,
+    networkId: urlNetworkId,
+    nidPlaceholder,
+    verificationToken: urlToken
+  } = parsePostbackUrl(settings.postbackUrl ?? '', secrets)
   const settingNetworkId = settings.networkId?.trim()
     ? parseNetworkId(settings.networkId.trim(), 'Network ID', secrets)
     : undefined
@@ -248,15 +322,29 @@ function parseSettingsUncached(settings: Settings): ParsedSettings {
   const networkId = urlNetworkId ?? settingNetworkId
   if (!networkId) {
     throw settingsError(
-      'Network ID is missing: the Postback URL has no nid parameter. Paste the full Global Postback URL from Everflow or fill in Network ID.'
+      nidPlaceholder
+        ? redact(
+            `Network ID is missing: the Postback URL has nid=${nidPlaceholder}, a placeholder. Replace ${nidPlaceholder} with your network ID (a whole number such as 123, ` +
+              'shown in the Global Postback URL in Everflow), or fill in Network ID.',
+            secrets
+          )
+        : 'Network ID is missing: the Postback URL has no nid parameter. Paste the full Global Postback URL from Everflow or fill in Network ID.'
+    )
+  }
+  const eventIds = parseEventMapping(settings.eventMapping ?? '', secrets)
+  const settingToken = parseVerificationToken(settings.verificationToken, 'Verification Token')
+  const tokenInUrl = parseVerificationToken(urlToken, 'The verification_token in the Postback URL')
+  if (settingToken && tokenInUrl && settingToken !== tokenInUrl) {
+    throw settingsError(
+      'Verification Token and the verification_token in the Postback URL differ. Keep the token in one of them, or make the two the same.'
     )
   }
   return {
     postbackBase,
     postbackHost,
     networkId,
-    eventIds: parseEventMapping(settings.eventMapping ?? '', secrets),
-    verificationToken: parseVerificationToken(settings.verificationToken)
+    eventIds,
+    verificationToken: settingToken ?? tokenInUrl
   }
 }
 

@@ -14,6 +14,7 @@ const testDestination = createTestIntegration(checkedDefinition)
 const US = 'https://api.eflow.team'
 const EU = 'https://api-eu.eflow.team'
 const API_KEY = settings.apiKey
+const URL_BASE = 'https://www.trkexample.com/?nid=123&transaction_id={transaction_id}'
 
 afterEach(() => nock.cleanAll())
 
@@ -198,12 +199,56 @@ describe('testAuthentication', () => {
       { eventMapping: 'Order Completed 0' },
       'Event Mapping entry "Order Completed 0" has no "="'
     ],
-    ['a verification token with spaces', { verificationToken: 'a b' }, 'Verification Token contains spaces']
+    ['a verification token with spaces', { verificationToken: 'a b' }, 'Verification Token contains spaces'],
+    // These four passed the check before, and every postback then went without the token or the event.
+    [
+      'a Postback URL whose verification_token differs from Verification Token',
+      { postbackUrl: `${URL_BASE}&verification_token=url-token-1234`, verificationToken: 'setting-token-5678' },
+      'Verification Token and the verification_token in the Postback URL differ. Keep the token in one of them, or make the two the same.'
+    ],
+    [
+      'a Postback URL with adv_event_id',
+      { postbackUrl: `${URL_BASE}&adv_event_id=5` },
+      'Postback URL contains adv_event_id=5, which would make every conversion that one event'
+    ],
+    [
+      'a Postback URL with event_id',
+      { postbackUrl: `${URL_BASE}&event_id=7` },
+      'Postback URL contains event_id=7, an offer event ID'
+    ],
+    [
+      'a verification token of 2 characters',
+      { verificationToken: '76' },
+      'Verification Token is 2 characters long, shorter than any token Everflow generates (at least 8).'
+    ],
+    [
+      'an nid placeholder',
+      { postbackUrl: 'https://www.trkexample.com/?nid={network_id}&transaction_id={transaction_id}' },
+      'Network ID is missing: the Postback URL has nid={network_id}, a placeholder. Replace {network_id} with your network ID'
+    ]
   ])('refuses %s with the message the action gives, before calling Everflow', async (_name, overrides, message) => {
     const error = await failure(overrides, () => undefined)
     expect(error.code).toBe('INVALID_SETTINGS')
     expect(error.message).toContain(message)
     expect(await wrapped(overrides, () => undefined)).toContain(message)
+  })
+
+  it('passes a Postback URL that holds the verification token, alone or equal to the setting', async () => {
+    const postbackUrl = `${URL_BASE}&verification_token=url-token-1234`
+    api(US, { '/networks': network(123) })
+    await expect(testDestination.testAuthentication({ ...settings, postbackUrl })).resolves.toBeUndefined()
+    api(US, { '/networks': network(123) })
+    await expect(
+      testDestination.testAuthentication({ ...settings, postbackUrl, verificationToken: ' url-token-1234 ' })
+    ).resolves.toBeUndefined()
+  })
+
+  it('refuses differing tokens without quoting either', async () => {
+    const error = await failure(
+      { postbackUrl: `${URL_BASE}&verification_token=url-token-1234`, verificationToken: 'setting-token-5678' },
+      () => undefined
+    )
+    expectNoLeak(error, ['url-token-1234', 'setting-token-5678'])
   })
 
   it('refuses an empty API key without calling Everflow', async () => {

@@ -1,7 +1,12 @@
 // The catalog page's generated parts come from the definition; a page with stale parts is detected.
 import { readFileSync } from 'fs'
 import path from 'path'
-import definition from '../src'
+import nock from 'nock'
+import { createTestIntegration } from '@segment/actions-core'
+import definition, { createDestination } from '../src'
+import type { Settings } from '../src/generated-types'
+import { redactUrl, secretsOf } from '../src/secrets'
+import { publicLookup } from './support/helpers'
 import { describeMapping, generatedParts, render } from '../scripts/generate-docs'
 
 const page = readFileSync(path.join(__dirname, '..', 'docs', 'everflow-actions.md'), 'utf8')
@@ -72,9 +77,11 @@ describe('docs/everflow-actions.md', () => {
       '| `adv4` | `adv4` (`properties.adv4`)',
       '| `adv5` | `adv5` (`properties.adv5`)',
       '| `coupon_code` | `coupon_code` (`properties.coupon`)',
+      '| `oid` | `offer_id` (none)',
       '| `email` | `email` (`context.traits.email`, else `properties.email`)',
       '| `currency` | `currency` (`properties.currency`)',
       '| `timestamp` | `timestamp` (`timestamp`)',
+      '| not sent | `clickless_coupons` (`false`)',
       '| `verification_token` | settings',
       '| each name of `custom_parameters` | `custom_parameters` (none)'
     ])
@@ -153,5 +160,39 @@ describe('figures quoted in docs/', () => {
         'm'
       )
     )
+  })
+})
+
+describe('README.md', () => {
+  // The README showed the example's postback without currency=USD, which is sent.
+  it('shows the postback the example event and settings really give, as the toolkit shows it', async () => {
+    const root = path.join(__dirname, '..')
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8')
+    const read = (file: string) => JSON.parse(readFileSync(path.join(root, 'examples', file), 'utf8')) as never
+    const settings = read('settings.json') as Settings
+    nock('https://www.trkexample.com').get('/').query(true).reply(200, 'OK')
+    const [response] = await createTestIntegration(createDestination({ lookup: publicLookup })).testAction(
+      'trackConversion',
+      { event: read('order-completed.json'), settings, useDefaultMappings: true }
+    )
+    expect(nock.isDone()).toBe(true)
+    const shown = redactUrl(response.url, secretsOf(settings))
+    expect(shown).toContain('&currency=USD&')
+    expect(readme).toContain(`\`GET ${shown}\``)
+  })
+})
+
+describe('the repository', () => {
+  const root = path.join(__dirname, '..')
+
+  it('has the LICENSE that package.json names (npm pack ships it)', () => {
+    const { license } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { license: string }
+    expect(license).toBe('MIT')
+    const text = readFileSync(path.join(root, 'LICENSE'), 'utf8')
+    expect(text.startsWith('MIT License\n\nCopyright (c) 2026 Everflow destination contributors\n')).toBe(true)
+  })
+
+  it('ignores the tarball npm pack leaves in its root', () => {
+    expect(readFileSync(path.join(root, '.gitignore'), 'utf8').split('\n')).toContain('*.tgz')
   })
 })

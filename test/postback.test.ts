@@ -55,7 +55,7 @@ describe('buildPostback', () => {
         timestamp: '2026-01-31T12:00:00.000Z',
         custom_parameters: { sub1: 'one', flag: true, n: 5 }
       },
-      parseSettings({ ...settings, verificationToken: 'tok' })
+      parseSettings({ ...settings, verificationToken: 'tok-12345678' })
     )
     expect(all).toEqual([
       ['nid', '123'],
@@ -73,7 +73,7 @@ describe('buildPostback', () => {
       ['email', 'jane.doe@example.com'],
       ['currency', 'EUR'],
       ['timestamp', '1769860800'],
-      ['verification_token', 'tok'],
+      ['verification_token', 'tok-12345678'],
       ['sub1', 'one'],
       ['flag', 'true'],
       ['n', '5']
@@ -226,7 +226,11 @@ describe('buildPostback', () => {
       { referrer_type: undefined },
       'referrer_type is missing: the event has no context.referrer.type (the default mapping). Send "everflow" there, next to the transaction ID in context.referrer.id'
     ],
-    ['other referrer_type', { referrer_type: 'google' }, 'referrer_type is "google", not "everflow".'],
+    [
+      'other referrer_type',
+      { referrer_type: 'google' },
+      'referrer_type is "google", not everflow: only events whose context.referrer.type is everflow carry an Everflow transaction ID.'
+    ],
     [
       'unmapped event',
       { event_name: 'Product Viewed' },
@@ -269,7 +273,7 @@ describe('buildPostback', () => {
     ['negative amount text', { amount: '-5' }, 'amount "-5" is not a sale amount.'],
     ['currency of two letters', { currency: 'US' }, 'currency "US" is not a three-letter ISO 4217 code'],
     ['currency with a digit', { currency: 'US1' }, 'currency "US1" is not'],
-    ['timestamp that is not a date', { timestamp: 'yesterday' }, 'timestamp "yesterday" is not a date.'],
+    ['timestamp that is not a date', { timestamp: 'yesterday' }, 'timestamp "yesterday" is not an ISO 8601 date.'],
     ['email that is not one', { email: 'jane at example' }, 'email "jane at example" is not an email address.'],
     ['user_ip that is not an address', { user_ip: '300.1.1.1' }, 'user_ip "300.1.1.1" is not an IPv4 or IPv6 address.'],
     ['adv1 that is an object', { adv1: { a: 1 } }, 'adv1 must be text, but it is an object.'],
@@ -344,6 +348,25 @@ describe('buildPostback', () => {
   it(`refuses a postback URL over ${MAX_POSTBACK_URL_LENGTH} characters`, async () => {
     const message = await invalid({ adv1: 'a'.repeat(4000), adv2: 'b'.repeat(4000) })
     expect(message).toMatch(/^The postback URL would be 80\d\d characters long; Everflow accepts at most 8000\./)
+  })
+
+  // The message used to blame adv1-adv5 and custom_parameters whatever was long.
+  it.each([
+    ['order_id', { order_id: 'o'.repeat(8000) }, 'order_id (8000 characters in the URL)'],
+    ['email', { email: `${'e'.repeat(8000)}@example.com` }, 'email (8014 characters in the URL)'],
+    [
+      'a custom parameter',
+      { adv1: 'a'.repeat(100), custom_parameters: { sub_id: 's'.repeat(8000) } },
+      'custom_parameters "sub_id" (8000 characters in the URL)'
+    ],
+    ['the longest of two', { adv2: 'b'.repeat(3000), adv4: 'd'.repeat(6000) }, 'adv4 (6000 characters in the URL)'],
+    ['a value that grows when encoded', { coupon_code: 'é'.repeat(2000) }, 'coupon_code (12000 characters in the URL)']
+  ])('names the field whose value is longest when %s is too long', async (_name, overrides, longest) => {
+    expect(await invalid(overrides)).toMatch(
+      new RegExp(
+        `^The postback URL would be [0-9]+ characters long; Everflow accepts at most 8000\\. The longest value is ${longest.replace(/[()]/g, '\\$&')}: shorten it, or map a shorter value\\.$`
+      )
+    )
   })
 
   it('accepts a postback URL of exactly the limit', () => {

@@ -1,6 +1,8 @@
 // Rules a user would notice breaking, each pinned through the real framework with its expected values written
 // here: what is sent, what is refused, and what the message names. Mutation testing found that the rest of the
 // suite would not notice these breaking.
+import { execFileSync } from 'child_process'
+import { join } from 'path'
 import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
@@ -52,6 +54,9 @@ async function sentValue(name: string, options: Parameters<typeof send>[0]): Pro
   expect(seen).toHaveLength(1)
   return new Map(seen[0]).get(name)
 }
+
+const TIMESTAMP_HELP =
+  'Map it to an ISO 8601 date and time such as 2026-01-31T12:00:00Z (a time without a zone is read as UTC) or to Unix seconds.'
 
 const POSTBACK_URL_HELP =
   'Paste the Global Postback URL from Everflow (Control Center > Configuration > Global Postback), ' +
@@ -336,6 +341,67 @@ describe('timestamps', () => {
   ])('sends %j as %s', async (timestamp, sent) => {
     expect(await sentValue('timestamp', { mapping: { timestamp } })).toBe(sent)
   })
+
+  it.each([
+    ['2026-01-31T13:00:00+01:00', '1769860800'],
+    ['2026-01-31T07:00:00-0500', '1769860800'],
+    ['2026-01-31t12:00:00z', '1769860800'],
+    ['2026-01-31T12:00Z', '1769860800'],
+    ['2024-02-29T00:00:00Z', '1709164800']
+  ])('reads the ISO 8601 form %j as %s', async (timestamp, sent) => {
+    expect(await sentValue('timestamp', { mapping: { timestamp } })).toBe(sent)
+  })
+
+  // Without a zone, dayjs read these in the machine's local time: the same event gave another timestamp elsewhere.
+  // Jest's process.env is a copy, so each time zone gets a Node process of its own.
+  it("reads dates and times without a zone as UTC, whatever the machine's time zone", () => {
+    const inputs = ['2026-01-31 12:00:00', '2026-01-31T12:00:00', '2026-01-31T12:00:00.000', '2026-01-31']
+    const script = `
+      const { buildPostback } = require('./src/trackConversion/postback')
+      const settings = { postbackBase: 'https://www.trkexample.com/', postbackHost: 'www.trkexample.com', networkId: '1', eventIds: new Map([['Order Completed', 0]]) }
+      const sent = ${JSON.stringify(inputs)}.map((timestamp) => new URL(buildPostback({ transaction_id: 'a', referrer_type: 'everflow', event_name: 'Order Completed', timestamp }, settings).url).searchParams.get('timestamp'))
+      console.log(JSON.stringify({ offset: new Date(Date.UTC(2026, 0, 31, 12)).getTimezoneOffset(), sent }))`
+    const inZone = (TZ: string) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+          cwd: join(__dirname, '..'),
+          env: { ...process.env, TZ },
+          encoding: 'utf8'
+        })
+      ) as { offset: number; sent: string[] }
+    const expected = ['1769860800', '1769860800', '1769860800', '1769817600']
+    // The offsets prove each process really ran in its zone: 14 hours ahead of UTC and 8 hours behind.
+    expect(inZone('Pacific/Kiritimati')).toEqual({ offset: -840, sent: expected })
+    expect(inZone('America/Los_Angeles')).toEqual({ offset: 480, sent: expected })
+  })
+
+  it.each(['2026-02-30T00:00:00Z', '2026-02-29T00:00:00Z', '2026-01-31T24:00:00Z', '2026-04-31'])(
+    'refuses %j, a day or time that does not exist, naming the field',
+    async (timestamp) => {
+      expect(await refusal({ mapping: { timestamp } })).toBe(
+        `timestamp ${JSON.stringify(timestamp)} is not a real date and time: there is no such day or time. ${TIMESTAMP_HELP}`
+      )
+    }
+  )
+
+  it.each(['01/02/2026', '1/2/2026', 'Jan 31 2026', '2026-1-31', 'Saturday, 31 January 2026 12:00'])(
+    'refuses %j, which is no ISO 8601 date, naming the field',
+    async (timestamp) => {
+      expect(await refusal({ mapping: { timestamp } })).toBe(
+        `timestamp ${JSON.stringify(timestamp)} is not an ISO 8601 date. ${TIMESTAMP_HELP}`
+      )
+    }
+  )
+
+  // The framework's own date check refuses these before the action runs, naming the field too.
+  it.each(['2026-13-01T00:00:00Z', '2026-01-31T12:60:00Z', '31.01.2026', 'yesterday'])(
+    'refuses %j in the framework',
+    async (timestamp) => {
+      expect(await refusal({ mapping: { timestamp } })).toBe(
+        'Timestamp must be a valid date-like string but it was not.'
+      )
+    }
+  )
 })
 
 describe('currency codes', () => {
@@ -453,6 +519,25 @@ describe('the settings check and the network of the API key', () => {
 })
 
 describe('Postback URL forms', () => {
+  // The URL's query is not sent as it is: a token written into it was silently dropped from every postback.
+  it('sends the verification_token written into the Postback URL when Verification Token is empty', async () => {
+    const postbackUrl = `${TRACKING_ORIGIN}/?nid=123&transaction_id={transaction_id}&verification_token=url-token-1234`
+    expect(await sentValue('verification_token', { settings: { postbackUrl } })).toBe('url-token-1234')
+  })
+
+  it('sends the setting when the Postback URL holds only a placeholder token', async () => {
+    const postbackUrl = `${TRACKING_ORIGIN}/?nid=123&verification_token={verification_token}&adv_event_id={adv_event_id}`
+    expect(
+      await sentValue('verification_token', { settings: { postbackUrl, verificationToken: 'setting-token-5678' } })
+    ).toBe('setting-token-5678')
+  })
+
+  it('masks a token that is only in the Postback URL wherever event data echoes it', async () => {
+    const postbackUrl = `${TRACKING_ORIGIN}/?nid=123&verification_token=url-token-1234`
+    const message = await refusal({ settings: { postbackUrl }, mapping: { currency: 'url-token-1234' } })
+    expect(message).toBe('currency "***" is not a three-letter ISO 4217 code such as USD or EUR.')
+  })
+
   /** The path and query the postback was sent with, to www.trkexample.com. */
   async function sentTo(postbackUrl: string): Promise<string> {
     const paths: string[] = []
@@ -523,6 +608,19 @@ describe('Postback URL forms', () => {
 })
 
 describe('Event Mapping forms', () => {
+  // Segment's settings form is one line: this was one event named "Order Completed=0, Signed Up" with the ID 12.
+  it.each(['Order Completed=0, Signed Up=12', 'Order Completed=0; Signed Up=12'])(
+    'takes %j as two events, in the action and in the settings check',
+    async (eventMapping) => {
+      expect(await sentValue('adv_event_id', { settings: { eventMapping } })).toBeUndefined()
+      expect(
+        await sentValue('adv_event_id', { settings: { eventMapping }, event: orderCompleted({ event: 'Signed Up' }) })
+      ).toBe('12')
+      nock(API_ORIGIN).get('/v1/networks').reply(200, { network_id: 123 })
+      await expect(testDestination.testAuthentication({ ...settings, eventMapping })).resolves.not.toThrow()
+    }
+  )
+
   it('skips lines of spaces and reads names and IDs with spaces around them', async () => {
     const eventMapping = 'Signed Up=4\n   \n  Order Completed  =  7  \n'
     expect(await sentValue('adv_event_id', { settings: { eventMapping } })).toBe('7')
@@ -544,7 +642,7 @@ describe('Event Mapping forms', () => {
 
   it('is missing', async () => {
     expect(await settingsRefusalOf('eventMapping', undefined)).toBe(
-      'Event Mapping is empty. Add one Event Name=ID per line, e.g. Order Completed=0 (0 is the base conversion).'
+      'Event Mapping is empty. Add Event Name=ID pairs separated by commas, e.g. Order Completed=0, Signed Up=12 (0 is the base conversion).'
     )
   })
 })

@@ -103,11 +103,19 @@ describe('masking shows what is not a secret as it is', () => {
     expect(error.message).toMatch(/^Network ID: "\*\*\*" is not an Everflow network ID\./)
   })
 
-  it('a short Verification Token is masked as the verification_token value, nowhere else', async () => {
+  // A 2-character token used to mask every "76" as a word: amount=*** in the shown postback.
+  it('a Verification Token too short to tell apart from event data is refused, so amount=76 is shown as it is', async () => {
+    const [refused] = (await destination.onBatch([orderCompleted()], {
+      ...settings,
+      verificationToken: '76',
+      subscription: batchSubscription
+    })) as unknown as Array<{ multistatus: Array<{ status: number; errormessage: string }> }>
+    expect(refused.multistatus[0].status).toBe(400)
+    expect(refused.multistatus[0].errormessage).toMatch(/^Verification Token is 2 characters long/)
     nock(TRACKING_ORIGIN).get('/').query(true).reply(200, 'OK')
     const [{ multistatus }] = (await destination.onBatch([orderCompleted()], {
       ...settings,
-      verificationToken: '123',
+      verificationToken: '76767676',
       subscription: batchSubscription
     })) as unknown as Array<{ multistatus: Array<{ sent: string }> }>
     expect(multistatus[0].sent).toBe(
@@ -116,11 +124,11 @@ describe('masking shows what is not a secret as it is', () => {
     )
   })
 
-  it('event data that holds a short secret as a word of its own is masked', async () => {
+  it('event data that holds a short secret (an API key; a short Verification Token is refused) as a word of its own is masked', async () => {
     const error = await thrown(() =>
       destination.onEvent(
         orderCompleted({ context: { referrer: { type: 'everflow', id: '123 x' } } as SegmentEvent['context'] }),
-        { ...settings, verificationToken: '123', subscription }
+        { ...settings, apiKey: '123', subscription }
       )
     )
     expect(error.message).toContain('transaction_id "*** x" contains spaces')

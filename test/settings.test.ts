@@ -22,11 +22,48 @@ describe('Postback URL', () => {
     ['www.trkexample.com', 'https://www.trkexample.com/', undefined],
     ['www.trkexample.com/?nid=5', 'https://www.trkexample.com/', '5'],
     ['HTTPS://WWW.TrkExample.COM/postback?nid=9#frag', 'https://www.trkexample.com/postback', '9'],
-    ['https://www.trkexample.com./?nid={nid}', 'https://www.trkexample.com/', undefined],
     ['https://xn--bcher-kva.example/?nid=1', 'https://xn--bcher-kva.example/', '1'],
     ['https://bücher.example/?nid=1', 'https://xn--bcher-kva.example/', '1']
   ])('reads %s', (input, postbackBase, networkId) => {
     expect(parsePostbackUrl(input)).toEqual({ postbackBase, postbackHost: new URL(postbackBase).hostname, networkId })
+  })
+
+  it('reads an nid placeholder as no network ID, and keeps the placeholder for the message', () => {
+    expect(parsePostbackUrl('https://www.trkexample.com./?nid={network_id}')).toEqual({
+      postbackBase: 'https://www.trkexample.com/',
+      postbackHost: 'www.trkexample.com',
+      nidPlaceholder: '{network_id}'
+    })
+  })
+
+  it('reads a verification_token written into the URL, but not a placeholder', () => {
+    expect(
+      parsePostbackUrl('https://www.trkexample.com/?nid=1&verification_token=%20url-token-1234').verificationToken
+    ).toBe('url-token-1234')
+    expect(
+      parsePostbackUrl('https://www.trkexample.com/?nid=1&verification_token={token}').verificationToken
+    ).toBeUndefined()
+    expect(parsePostbackUrl('https://www.trkexample.com/?nid=1&verification_token=').verificationToken).toBeUndefined()
+  })
+
+  it.each(['adv_event_id={adv_event_id}', 'event_id=', 'adv_event_id=%20'])(
+    'ignores %s, which names no event',
+    (query) => {
+      expect(parsePostbackUrl(`https://www.trkexample.com/?nid=1&${query}`).networkId).toBe('1')
+    }
+  )
+
+  it('refuses adv_event_id and event_id that name one event for every conversion', async () => {
+    expect(
+      (await settingsError(() => parsePostbackUrl('https://www.trkexample.com/?nid=1&adv_event_id=5'))).message
+    ).toBe(
+      'Postback URL contains adv_event_id=5, which would make every conversion that one event, but the event of each conversion comes from Event Mapping. ' +
+        'Remove adv_event_id from the Postback URL and add the event to Event Mapping instead, e.g. Order Completed=5.'
+    )
+    expect((await settingsError(() => parsePostbackUrl('https://www.trkexample.com/?nid=1&event_id=7'))).message).toBe(
+      'Postback URL contains event_id=7, an offer event ID, which would make every conversion that one event; this destination sends the advertiser event ID of each event from Event Mapping. ' +
+        'Remove event_id from the Postback URL and add the Segment event with its advertiser event ID to Event Mapping, e.g. Order Completed=0 for the base conversion.'
+    )
   })
 
   it.each([
@@ -113,12 +150,36 @@ describe('Network ID', () => {
 
 describe('Event Mapping', () => {
   it('reads one Event Name=ID per line, splitting at the last "=" and trimming', () => {
-    const mapping = parseEventMapping('  Order Completed = 0 \r\n\n  Signed Up=12\nA=B (test), v2=7\n\n')
+    const mapping = parseEventMapping('  Order Completed = 0 \r\n\n  Signed Up=12\nA=B (test) v2=7\n\n')
     expect([...mapping]).toEqual([
       ['Order Completed', 0],
       ['Signed Up', 12],
-      ['A=B (test), v2', 7]
+      ['A=B (test) v2', 7]
     ])
+  })
+
+  // Segment's settings form is one line of text: "Order Completed=0, Signed Up=12" was read as one event named
+  // "Order Completed=0, Signed Up".
+  it.each([
+    'Order Completed=0, Signed Up=12',
+    'Order Completed=0; Signed Up=12',
+    'Order Completed=0,Signed Up=12,',
+    ' Order Completed = 0 ;\n Signed Up = 12 ',
+    'Order Completed=0,\nSigned Up=12'
+  ])('reads pairs separated by commas, semicolons or new lines: %j', (input) => {
+    expect([...parseEventMapping(input)]).toEqual([
+      ['Order Completed', 0],
+      ['Signed Up', 12]
+    ])
+  })
+
+  it('says that a name with a comma needs the JSON form, which reads it', async () => {
+    const error = await settingsError(() => parseEventMapping('Order Completed, Shipped=3'))
+    expect(error.message).toBe(
+      'Event Mapping entry "Order Completed" has no "=". Write Event Name=ID pairs separated by commas, semicolons or new lines, ' +
+        'e.g. Order Completed=0, Signed Up=12. For an event name that contains a comma or semicolon, write the mapping as JSON: {"Order Completed, Shipped": 3}.'
+    )
+    expect([...parseEventMapping('{"Order Completed, Shipped": 3}')]).toEqual([['Order Completed, Shipped', 3]])
   })
 
   it('reads a JSON object with numbers or digit strings', () => {
@@ -144,7 +205,10 @@ describe('Event Mapping', () => {
   it.each([
     ['', 'Event Mapping is empty.'],
     ['\n  \n', 'Event Mapping is empty.'],
-    ['Order Completed 0', 'Event Mapping entry "Order Completed 0" has no "=". Write each mapping as Event Name=ID'],
+    [
+      'Order Completed 0',
+      'Event Mapping entry "Order Completed 0" has no "=". Write Event Name=ID pairs separated by commas, semicolons or new lines'
+    ],
     ['=5', 'Event Mapping has an entry with the ID "5" but no event name.'],
     ['Order Completed=', 'Event Mapping has no ID for the event "Order Completed". IDs are whole numbers of 0 or more'],
     [
@@ -173,8 +237,8 @@ describe('Event Mapping', () => {
     [{ 'Order Completed': '' }, 'Event Mapping has no ID for the event "Order Completed".'],
     [{ 'Order Completed': true }, 'Event Mapping gives the event "Order Completed" the ID true, which is not'],
     [{}, 'Event Mapping is empty.'],
-    [['Order Completed=0'], 'Event Mapping must be one Event Name=ID per line, or an object'],
-    [12, 'Event Mapping must be one Event Name=ID per line, or an object']
+    [['Order Completed=0'], 'Event Mapping must be text of Event Name=ID pairs, or an object'],
+    [12, 'Event Mapping must be text of Event Name=ID pairs, or an object']
   ])('refuses the value %j', async (input, message) => {
     const error = await settingsError(() => parseEventMapping(input))
     expect(error.message).toContain(message)
@@ -184,22 +248,47 @@ describe('Event Mapping', () => {
   it('reads text that is a JSON array as lines, and says its entry has no "="', async () => {
     const error = await settingsError(() => parseEventMapping('[{"Order Completed": 0}]'))
     expect(error.message).toBe(
-      'Event Mapping entry "[{\\"Order Completed\\": 0}]" has no "=". Write each mapping as Event Name=ID, e.g. Order Completed=0.'
+      'Event Mapping entry "[{\\"Order Completed\\": 0}]" has no "=". Write Event Name=ID pairs separated by commas, semicolons or new lines, e.g. Order Completed=0, Signed Up=12.'
     )
   })
 
   it.each([null, [], [['Order Completed', 0]]])('refuses the value %j, which is not an object', async (input) => {
     const error = await settingsError(() => parseEventMapping(input))
     expect(error.message).toBe(
-      'Event Mapping must be one Event Name=ID per line, or an object such as {"Order Completed": 0}.'
+      'Event Mapping must be text of Event Name=ID pairs, or an object such as {"Order Completed": 0}.'
     )
   })
 })
 
 describe('Verification Token', () => {
   it('is trimmed, and blank means none', () => {
-    expect(parseSettings({ ...settings, verificationToken: ' tok ' }).verificationToken).toBe('tok')
+    expect(parseSettings({ ...settings, verificationToken: ' tok-12345678 ' }).verificationToken).toBe('tok-12345678')
     expect(parseSettings({ ...settings, verificationToken: '  ' }).verificationToken).toBeUndefined()
+  })
+
+  // A 2-character token masked every "76" in messages and postbacks (amount=***); Everflow generates long ones.
+  it.each(['76', '1234567'])('refuses the token %j, shorter than 8 characters, without quoting it', async (token) => {
+    const error = await settingsError(() => parseSettings({ ...settings, verificationToken: token }))
+    expect(error.message).toBe(
+      `Verification Token is ${token.length} characters long, shorter than any token Everflow generates (at least 8). ` +
+        "Copy it again from the offer's Tracking card in Everflow (the verification_token of its postback URL)."
+    )
+  })
+
+  it('accepts a token of 8 characters', () => {
+    expect(parseSettings({ ...settings, verificationToken: '12345678' }).verificationToken).toBe('12345678')
+  })
+
+  it('takes the token from the Postback URL when the setting is empty, and refuses a short one there', async () => {
+    const postbackUrl = 'https://www.trkexample.com/?nid=123&verification_token=url-token-1234'
+    expect(parseSettings({ ...settings, postbackUrl }).verificationToken).toBe('url-token-1234')
+    expect(parseSettings({ ...settings, postbackUrl, verificationToken: 'url-token-1234' }).verificationToken).toBe(
+      'url-token-1234'
+    )
+    const error = await settingsError(() =>
+      parseSettings({ ...settings, postbackUrl: 'https://www.trkexample.com/?nid=123&verification_token=ab' })
+    )
+    expect(error.message).toMatch(/^The verification_token in the Postback URL is 2 characters long/)
   })
 
   it('refuses inner spaces without echoing the token', async () => {
@@ -211,17 +300,17 @@ describe('Verification Token', () => {
 
 describe('parsed settings cache', () => {
   it('gives equal settings one result and different settings their own', () => {
-    const first = parseSettings({ ...settings, verificationToken: 'a' })
-    expect(parseSettings({ ...settings, verificationToken: 'a' })).toBe(first)
-    expect(parseSettings({ ...settings, verificationToken: 'b' }).verificationToken).toBe('b')
+    const first = parseSettings({ ...settings, verificationToken: 'token-aaaa' })
+    expect(parseSettings({ ...settings, verificationToken: 'token-aaaa' })).toBe(first)
+    expect(parseSettings({ ...settings, verificationToken: 'token-bbbb' }).verificationToken).toBe('token-bbbb')
     // Other settings parsed in between do not push the first ones out.
-    expect(parseSettings({ ...settings, verificationToken: 'a' })).toBe(first)
+    expect(parseSettings({ ...settings, verificationToken: 'token-aaaa' })).toBe(first)
   })
 
   it('never answers invalid settings from the cache of valid ones', async () => {
-    parseSettings({ ...settings, eventMapping: 'A\u0000B=1', verificationToken: 'tok' })
+    parseSettings({ ...settings, eventMapping: 'A\u0000B=1', verificationToken: 'tok-45678' })
     const error = await settingsError(() =>
-      parseSettings({ ...settings, eventMapping: 'A', verificationToken: 'B=1\u0000tok' })
+      parseSettings({ ...settings, eventMapping: 'A', verificationToken: 'B=1\u0000tok-45678' })
     )
     expect(error.message).toContain('Event Mapping entry "A" has no "="')
   })

@@ -83,7 +83,7 @@ describe('trackConversion', () => {
           currency: 'usd'
         }
       }),
-      { verificationToken: 'tok' }
+      { verificationToken: 'tok-12345678' }
     )
     expect(seen[0]).toEqual([
       ['nid', '123'],
@@ -101,7 +101,7 @@ describe('trackConversion', () => {
       ['email', 'traits@example.com'],
       ['currency', 'USD'],
       ['timestamp', ORDER_TIMESTAMP],
-      ['verification_token', 'tok']
+      ['verification_token', 'tok-12345678']
     ])
   })
 
@@ -217,8 +217,11 @@ describe('trackConversion', () => {
       nock(TRACKING_ORIGIN)
         .get('/')
         .query(true)
-        .replyWithError({ code: 'ECONNRESET', message: `socket hang up at ${TRACKING_ORIGIN}/?verification_token=tok` })
-      const error = await thrown(() => send(orderCompleted(), { verificationToken: 'tok' }))
+        .replyWithError({
+          code: 'ECONNRESET',
+          message: `socket hang up at ${TRACKING_ORIGIN}/?verification_token=tok-12345678`
+        })
+      const error = await thrown(() => send(orderCompleted(), { verificationToken: 'tok-12345678' }))
       expect(error).toBeInstanceOf(RetryableError)
       expect(error.message).toBe(
         `Got no complete answer from Everflow at www.trkexample.com (ECONNRESET) for the conversion with transaction_id ${TRANSACTION_ID}. Segment will retry.`
@@ -239,10 +242,10 @@ describe('trackConversion', () => {
     })
 
     it('redacts the verification token from an error body that echoes it', async () => {
-      everflowAnswers(400, 'bad token tok-123')
-      const error = await thrown(() => send(orderCompleted(), { verificationToken: 'tok-123' }))
+      everflowAnswers(400, 'bad token tok-1234567')
+      const error = await thrown(() => send(orderCompleted(), { verificationToken: 'tok-1234567' }))
       expect(error.message).toContain('bad token ***')
-      expect(error.message).not.toContain('tok-123')
+      expect(error.message).not.toContain('tok-1234567')
     })
   })
 })
@@ -426,7 +429,9 @@ describe('definition', () => {
   it('is registered as Segment expects', () => {
     expect(definition).toMatchObject({ name: 'Everflow (Actions)', slug: 'actions-everflow', mode: 'cloud' })
     expect(Object.keys(definition.actions)).toEqual(['trackConversion'])
-    expect(definition.actions.trackConversion.defaultSubscription).toBe('type = "track" and event = "Order Completed"')
+    expect(definition.actions.trackConversion.defaultSubscription).toBe(
+      'type = "track" and event = "Order Completed" and context.referrer.type = "everflow"'
+    )
     expect(Object.keys(definition.authentication?.fields ?? {})).toEqual([
       'apiKey',
       'eventMapping',
@@ -441,7 +446,7 @@ describe('definition', () => {
     expect(definition.presets).toEqual([
       {
         name: 'Order Completed',
-        subscribe: 'type = "track" and event = "Order Completed"',
+        subscribe: 'type = "track" and event = "Order Completed" and context.referrer.type = "everflow"',
         partnerAction: 'trackConversion',
         mapping: defaultValues(definition.actions.trackConversion.fields),
         type: 'automatic'

@@ -15,6 +15,7 @@ import type {
 import { createDestination } from '../index'
 import { dnsLookup } from '../addresses'
 import type { HostLookup } from '../addresses'
+import { NOT_SUBSCRIBED_BECAUSE, orderKind, PRESET_EVENT_NAME } from '../subscriptions'
 import type { Settings } from '../generated-types'
 import type { Payload } from '../trackConversion/generated-types'
 
@@ -314,11 +315,18 @@ export function matchOf(subscriptions: ActiveSubscription[], event: SegmentEvent
 }
 
 /** Why an event is not subscribed, in words a customer can act on: which subscriptions it misses. */
-export function notSubscribedReason(subscriptions: ActiveSubscription[]): string {
+export function notSubscribedReason(subscriptions: ActiveSubscription[], event: SegmentEvent): string {
   const names = subscriptions.map((s) => `${s.name} (${s.subscribe})`)
-  return subscriptions[0]?.name === '--subscription'
-    ? `matches no --subscription (${subscriptions[0].subscribe}): Segment would not send it; not a failure`
-    : `matches no preset: ${names.join('; ') || 'the destination has none'}. Segment sends it to no action; not a failure`
+  if (subscriptions[0]?.name === '--subscription') {
+    return `matches no --subscription (${subscriptions[0].subscribe}): Segment would not send it; not a failure`
+  }
+  // An order the preset leaves out: say whether it has a coupon that a clickless mapping could send.
+  const kind =
+    event.type === 'track' && event.event === PRESET_EVENT_NAME
+      ? orderKind(event as Parameters<typeof orderKind>[0])
+      : 'everflow-click'
+  const why = kind === 'everflow-click' ? '' : ` (${NOT_SUBSCRIBED_BECAUSE[kind]})`
+  return `matches no preset${why}: ${names.join('; ') || 'the destination has none'}. Segment sends it to no action; not a failure`
 }
 
 /**
@@ -426,8 +434,8 @@ const VALUE = /"(?:[^"\\]|\\.)*"|\b[0-9a-f]{16,}\b/gi
 
 /**
  * Failure reasons for a summary: the first sentence of each message, grouped with the values of single events
- * left out, so equal reasons count together. A value that every event of a group shares (the "everflow" of
- * `referrer_type is "google", not "everflow"`) is shown; the others become "…".
+ * left out, so equal reasons count together. A value that every event of a group shares (the "google" of
+ * `referrer_type is "google", not everflow` when every event says google) is shown; the others become "…".
  */
 export class Reasons {
   private readonly groups = new Map<string, { times: number; values: string[] }>()

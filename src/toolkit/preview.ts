@@ -98,7 +98,7 @@ export async function runEvent(
   }
   if (notEvent) return { ...base, outcome: 'rejected', error: notEvent }
   const subscription = matchOf(subscriptions, event)
-  if (!subscription) return { ...base, outcome: 'not-subscribed', reason: notSubscribedReason(subscriptions) }
+  if (!subscription) return { ...base, outcome: 'not-subscribed', reason: notSubscribedReason(subscriptions, event) }
   const wrong = wrongType(event, subscription)
   if (wrong) return { ...base, outcome: 'rejected', error: wrong }
   const taken = { ...base, ...(subscriptions.length > 1 ? { subscription: subscription.name } : {}) }

@@ -15,7 +15,7 @@ export const fields: Record<string, InputField> = {
   transaction_id: {
     label: 'Transaction ID',
     description:
-      'Required. The Everflow click (transaction) ID that the conversion belongs to, sent by the source as context.referrer.id. The Everflow SDK returns it from EF.getAdvertiserTransactionId(); it is also the _ef_transaction_id URL parameter of the landing page.',
+      'Required, except for a clickless coupon conversion. The Everflow click (transaction) ID that the conversion belongs to, sent by the source as context.referrer.id. The Everflow SDK returns it from EF.getAdvertiserTransactionId(); it is also the _ef_transaction_id URL parameter of the landing page.',
     type: 'string',
     required: false,
     default: { '@path': '$.context.referrer.id' }
@@ -23,7 +23,7 @@ export const fields: Record<string, InputField> = {
   referrer_type: {
     label: 'Referrer Type',
     description:
-      'Required. Where the transaction ID came from, sent by the source as context.referrer.type. Only events whose referrer type is "everflow" are sent.',
+      'Required, except for a clickless coupon conversion. Where the transaction ID came from, sent by the source as context.referrer.type. Only events whose referrer type is "everflow" (any case) are sent as clicks; the Order Completed preset subscribes to "everflow" written in lower case.',
     type: 'string',
     required: false,
     default: { '@path': '$.context.referrer.type' }
@@ -116,10 +116,26 @@ export const fields: Record<string, InputField> = {
   },
   coupon_code: {
     label: 'Coupon Code',
-    description: 'The coupon used for the order, for coupon-code attribution in Everflow.',
+    description:
+      'The coupon used for the order. Everflow credits a conversion without a click to the partner a coupon code in Everflow (Partners > Coupon Codes) belongs to; see Clickless Coupon Conversions.',
     type: 'string',
     required: false,
     default: { '@path': '$.properties.coupon' }
+  },
+  clickless_coupons: {
+    label: 'Clickless Coupon Conversions',
+    description:
+      'When on, an order without an Everflow click (context.referrer.type is not "everflow", or there is no transaction ID) but with a Coupon Code is sent as a clickless coupon conversion: the postback carries coupon_code and no transaction_id, and Everflow credits the partner the code belongs to. A code that is not set up in Everflow (a store discount code) credits no partner, so turn this on only in a mapping subscribed to orders with a coupon and no Everflow click. When off, such an order is refused. Orders with a click are sent the same either way.',
+    type: 'boolean',
+    required: false,
+    default: false
+  },
+  offer_id: {
+    label: 'Offer ID',
+    description:
+      'The Everflow offer ID, sent as oid. Needed for a clickless coupon conversion when the coupon code is used on several offers of the same partner. Not mapped by default; map it to a fixed ID or a property. With a click, Everflow takes the offer from the click; an oid of another offer can be refused (error code 14, click and conversion offer not matching).',
+    type: 'integer',
+    required: false
   },
   email: {
     label: 'Email',
@@ -144,7 +160,8 @@ export const fields: Record<string, InputField> = {
   },
   timestamp: {
     label: 'Timestamp',
-    description: 'When the conversion happened. It is sent to Everflow as Unix seconds.',
+    description:
+      'When the conversion happened: an ISO 8601 date and time such as 2026-01-31T12:00:00Z (one without a time zone is read as UTC), or Unix seconds or milliseconds. It is sent to Everflow as Unix seconds.',
     type: 'datetime',
     required: false,
     default: { '@path': '$.timestamp' }

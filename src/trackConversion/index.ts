@@ -7,6 +7,7 @@ import { batchErrorResult } from '../errors'
 import type { ConnectionGuard } from '../connection-guard'
 import { forEachBounded } from '../pool'
 import { secretsOf } from '../secrets'
+import { ORDER_COMPLETED_SUBSCRIPTION } from '../subscriptions'
 import { parseSettings } from '../settings'
 import type { ParsedSettings } from '../settings'
 import { fields } from './fields'
@@ -30,7 +31,7 @@ export function createTrackConversion(
     title: 'Track Conversion',
     description:
       'Send a conversion, or a post-conversion event from Event Mapping, to Everflow as a postback for the click in context.referrer.id.',
-    defaultSubscription: 'type = "track" and event = "Order Completed"',
+    defaultSubscription: ORDER_COMPLETED_SUBSCRIPTION,
     fields,
     perform: async (request, { payload, settings }) => {
       const { response } = await sendConversion(

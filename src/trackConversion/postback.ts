@@ -1,9 +1,12 @@
 import { isIP } from 'net'
 import dayjs from 'dayjs'
+import utc from 'dayjs/plugin/utc'
 import { PayloadValidationError } from '@segment/actions-core'
 import { SPACE_OR_CONTROL } from '../settings'
 import type { ParsedSettings } from '../settings'
 import type { Payload } from './generated-types'
+
+dayjs.extend(utc)
 
 /** Longest postback URL sent; longer ones are cut or refused by servers and proxies on the way. */
 export const MAX_POSTBACK_URL_LENGTH = 8000
@@ -11,7 +14,10 @@ export const MAX_TRANSACTION_ID_LENGTH = 256
 
 export interface Postback {
   url: string
+  /** The click ID; empty for a clickless coupon conversion. */
   transactionId: string
+  /** What identifies the conversion in messages: "transaction_id ..." or, clickless, "coupon_code ... (clickless)". */
+  subject: string
 }
 
 const DECIMAL = /^[0-9]+(\.[0-9]+)?$/
@@ -60,12 +66,26 @@ function valueWithKind(value: unknown): string {
     : quoteValue(value)
 }
 
-function readTransactionId(value: unknown): string {
+const CLICKLESS_HINT =
+  ' The event has a coupon code: an order without an Everflow click can be sent as a clickless coupon conversion, which Everflow credits to the partner the code belongs to. ' +
+  'Turn on Clickless Coupon Conversions in a mapping subscribed to such orders (see "Orders without an Everflow click" in the docs).'
+
+/** The hint for an order refused for want of a click, when its coupon could have been sent clickless instead. */
+function clicklessHint(payload: Payload): string {
+  return payload.clickless_coupons !== true && hasText(payload.coupon_code) ? CLICKLESS_HINT : ''
+}
+
+function hasText(value: unknown): boolean {
+  return (typeof value === 'string' && value.trim() !== '') || typeof value === 'number'
+}
+
+function readTransactionId(value: unknown, hint = ''): string {
   if (typeof value !== 'string' || value.trim() === '') {
     refuseEvent(
       'transaction_id is missing: the event has no Everflow transaction ID in context.referrer.id (the default mapping), so Everflow could not tell which click converted. ' +
         'Send it with the event as context.referrer.id, with context.referrer.type "everflow" (context.referrer = { "type": "everflow", "id": <transaction ID> }), the ID taken on the landing page from the Everflow SDK (EF.getAdvertiserTransactionId()) ' +
-        'or from the _ef_transaction_id URL parameter; or map Transaction ID to where your events keep it.'
+        'or from the _ef_transaction_id URL parameter; or map Transaction ID to where your events keep it.' +
+        hint
     )
   }
   if (SPACE_OR_CONTROL.test(value) || LONE_SURROGATE.test(value)) {
@@ -79,6 +99,26 @@ function readTransactionId(value: unknown): string {
     )
   }
   return value
+}
+
+function isEverflowReferrer(value: unknown): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase() === 'everflow'
+}
+
+/**
+ * Whether the event is sent as a clickless coupon conversion: Clickless Coupon Conversions is on and the event has no
+ * Everflow click. Refuses such an event without a coupon code, which Everflow could credit to no one.
+ */
+function isClicklessCoupon(payload: Payload): boolean {
+  if (payload.clickless_coupons !== true) return false
+  if (isEverflowReferrer(payload.referrer_type) && hasText(payload.transaction_id)) return false
+  if (!hasText(payload.coupon_code)) {
+    refuseEvent(
+      'coupon_code is missing: Clickless Coupon Conversions is on, and the event has neither an Everflow click (context.referrer.type "everflow" with context.referrer.id) nor a coupon code (properties.coupon, the default mapping), ' +
+        'so Everflow could credit no partner. Subscribe this mapping only to orders with a coupon, e.g. with "and properties.coupon != null".'
+    )
+  }
+  return true
 }
 
 function readEventId(payload: Payload, settings: ParsedSettings): number {
@@ -146,34 +186,66 @@ function readAmount(value: unknown): string | undefined {
   return String(number)
 }
 
+const TIMESTAMP_HELP =
+  'Map it to an ISO 8601 date and time such as 2026-01-31T12:00:00Z (a time without a zone is read as UTC) or to Unix seconds.'
+
+// ISO 8601 as stores and Segment write it: a date, then optionally a time (after T or a space) with optional seconds,
+// fraction and zone (Z, +01:00 or +0100). Nothing else is guessed at: "01/02/2026" is 1 February or 2 January.
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))?)?$/i
+
+/**
+ * Milliseconds since 1970 of an ISO 8601 date, or NaN when no such day or time exists. Reads only what is written:
+ * a date or time without a zone is UTC, never the machine's local time, so the same event gives the same timestamp
+ * wherever it runs. (dayjs.utc reads the wall time as UTC; plain dayjs(text) would read the machine's zone.)
+ */
+function isoMilliseconds(match: RegExpExecArray): number {
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '0', , sign, oh = '0', om = '0'] =
+    match
+  const wallTime = dayjs.utc(
+    `${year}-${month}-${day}T${hour}:${minute}:${second}.${fraction.slice(0, 3).padEnd(3, '0')}`
+  )
+  // dayjs, like Date.UTC, rolls 30 February over to March and 24:00 to the next day: a real date reads back the same.
+  const real =
+    wallTime.format('YYYY-MM-DD HH:mm:ss') === `${year}-${month}-${day} ${hour}:${minute}:${second}` &&
+    Number(oh) <= 23 &&
+    Number(om) <= 59
+  if (!real) return NaN
+  const offsetMinutes = (Number(oh) * 60 + Number(om)) * (sign === '-' ? -1 : 1)
+  return wallTime.subtract(offsetMinutes, 'minute').valueOf()
+}
+
 function readUnixSeconds(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined
-  let date = dayjs(NaN)
+  let milliseconds = NaN
   if (typeof value === 'number' || (typeof value === 'string' && /^[0-9]+$/.test(value))) {
     const number = Number(value)
     // Digit strings are Unix time: 13 digits or more is milliseconds, fewer is seconds.
-    date = String(Math.trunc(number)).length >= 13 ? dayjs(number) : dayjs.unix(number)
+    milliseconds = String(Math.trunc(number)).length >= 13 ? number : number * 1000
   } else if (typeof value === 'string') {
-    date = dayjs(value)
+    const match = ISO_DATE_TIME.exec(value.trim())
+    if (match === null) refuseEvent(`timestamp ${quoteValue(value)} is not an ISO 8601 date. ${TIMESTAMP_HELP}`)
+    milliseconds = isoMilliseconds(match)
   }
-  // valueOf, not isValid: isValid renders the date as text, which stood out in a profile of the action.
-  const milliseconds = date.valueOf()
-  if (Number.isNaN(milliseconds)) {
+  // A JavaScript date reaches 8.64e15 milliseconds either side of 1970; beyond that no date exists to send.
+  if (!(Math.abs(milliseconds) <= 8.64e15)) {
     refuseEvent(
-      `timestamp ${quoteValue(value)} is not a date. Map it to an ISO 8601 date such as 2026-01-31T12:00:00Z or to Unix seconds.`
+      `timestamp ${quoteValue(value)} is not a real date and time: there is no such day or time. ${TIMESTAMP_HELP}`
     )
   }
   return String(Math.floor(milliseconds / 1000))
 }
 
-function readEverflowReferrer(value: unknown): undefined {
+function readEverflowReferrer(value: unknown, hint = ''): undefined {
+  if (isEverflowReferrer(value)) return undefined
   const referrerType = typeof value === 'string' ? value.trim() : value
-  if (typeof referrerType === 'string' && referrerType.toLowerCase() === 'everflow') return undefined
   refuseEvent(
     referrerType === undefined || referrerType === null || referrerType === ''
       ? 'referrer_type is missing: the event has no context.referrer.type (the default mapping). Send "everflow" there, next to the transaction ID in context.referrer.id: ' +
-          'context.referrer = { "type": "everflow", "id": <transaction ID from EF.getAdvertiserTransactionId() or the _ef_transaction_id URL parameter> }.'
-      : `referrer_type is ${quoteValue(referrerType)}, not "everflow". Only events with context.referrer.type "everflow" carry an Everflow transaction ID.`
+          'context.referrer = { "type": "everflow", "id": <transaction ID from EF.getAdvertiserTransactionId() or the _ef_transaction_id URL parameter> }.' +
+          hint
+      : // The literal stays unquoted: summaries mask quoted values, and this one is the same for every event.
+        `referrer_type is ${quoteValue(referrerType)}, not everflow: only events whose context.referrer.type is everflow carry an Everflow transaction ID.${hint}`
   )
 }
 
@@ -205,6 +277,16 @@ function readCurrency(value: unknown): string | undefined {
   return currency?.toUpperCase()
 }
 
+function readOfferId(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    refuseEvent(
+      `offer_id ${quoteValue(value)} is not an Everflow offer ID. Use the offer's ID, a whole number such as 448.`
+    )
+  }
+  return String(value)
+}
+
 /** One row of the postback: the query parameter, where its value comes from, and how it is read and checked. */
 export interface PostbackParameter {
   /** The query parameter; none for a field that is only checked. */
@@ -234,13 +316,15 @@ export const POSTBACK_PARAMETERS: readonly PostbackParameter[] = [
   {
     parameter: 'transaction_id',
     field: 'transaction_id',
-    sentAs: '`transaction_id`',
-    read: (payload) => readTransactionId(payload.transaction_id)
+    sentAs: '`transaction_id`; none for a clickless coupon conversion',
+    read: (payload) =>
+      isClicklessCoupon(payload) ? undefined : readTransactionId(payload.transaction_id, clicklessHint(payload))
   },
   {
     field: 'referrer_type',
-    sentAs: 'must be `everflow` (any case); not sent',
-    read: (payload) => readEverflowReferrer(payload.referrer_type)
+    sentAs: 'must be `everflow` (any case) for a click; not sent',
+    read: (payload) =>
+      isClicklessCoupon(payload) ? undefined : readEverflowReferrer(payload.referrer_type, clicklessHint(payload))
   },
   {
     parameter: 'adv_event_id',
@@ -270,7 +354,13 @@ export const POSTBACK_PARAMETERS: readonly PostbackParameter[] = [
   textParameter('adv3', '`adv3`; numbers as decimal text'),
   textParameter('adv4', '`adv4`; numbers as decimal text'),
   textParameter('adv5', '`adv5`; numbers as decimal text'),
-  textParameter('coupon_code'),
+  textParameter('coupon_code', '`coupon_code`; with Clickless Coupon Conversions on, it stands in for a missing click'),
+  {
+    parameter: 'oid',
+    field: 'offer_id',
+    sentAs: '`oid`, a whole number',
+    read: (payload) => readOfferId(payload.offer_id)
+  },
   {
     parameter: 'email',
     field: 'email',
@@ -286,8 +376,13 @@ export const POSTBACK_PARAMETERS: readonly PostbackParameter[] = [
   {
     parameter: 'timestamp',
     field: 'timestamp',
-    sentAs: '`timestamp`, Unix seconds',
+    sentAs: '`timestamp`, Unix seconds (ISO 8601 without a zone is read as UTC; an impossible date is refused)',
     read: (payload) => readUnixSeconds(payload.timestamp)
+  },
+  {
+    field: 'clickless_coupons',
+    sentAs: 'not sent; on: an order without an Everflow click is sent with `coupon_code` and no `transaction_id`',
+    read: () => undefined
   },
   {
     parameter: 'verification_token',
@@ -336,10 +431,29 @@ export function buildPostback(payload: Payload, settings: ParsedSettings): Postb
   // postbackBase is a parsed origin and path with no query, so the encoded query is simply appended to it.
   const href = `${settings.postbackBase}?${query.toString()}`
   if (href.length > MAX_POSTBACK_URL_LENGTH) {
+    const { field, length } = longestValue(query)
     refuseEvent(
-      `The postback URL would be ${href.length} characters long; Everflow accepts at most ${MAX_POSTBACK_URL_LENGTH}. Shorten the longest mapped values (adv1-adv5, custom_parameters).`
+      `The postback URL would be ${href.length} characters long; Everflow accepts at most ${MAX_POSTBACK_URL_LENGTH}. ` +
+        `The longest value is ${field} (${length} characters in the URL): shorten it, or map a shorter value.`
     )
   }
-  // readTransactionId returns the ID or throws, so it is always in the query.
-  return { url: href, transactionId: query.get('transaction_id') ?? '' }
+  // readTransactionId returns the ID or throws, so only a clickless coupon conversion has none.
+  const transactionId = query.get('transaction_id')
+  return transactionId === null
+    ? { url: href, transactionId: '', subject: `coupon_code ${query.get('coupon_code')} (clickless)` }
+    : { url: href, transactionId, subject: `transaction_id ${transactionId}` }
+}
+
+/** The field whose value takes the most room in the query, as a message names it, and that room. */
+function longestValue(query: URLSearchParams): { field: string; length: number } {
+  let longest = { field: '', length: -1 }
+  for (const [name, value] of query) {
+    const length =
+      new URLSearchParams({ [name]: value }).toString().length - new URLSearchParams({ [name]: '' }).toString().length
+    if (length > longest.length) {
+      const standard = POSTBACK_PARAMETERS.find(({ parameter }) => parameter === name)
+      longest = { field: standard ? (standard.field ?? name) : `custom_parameters ${JSON.stringify(name)}`, length }
+    }
+  }
+  return longest
 }

@@ -86,7 +86,7 @@ export async function sendPostback(
     // Timeouts, refused or reset connections, failed lookups: transient, so retryable. (node-fetch 2 notices a
     // connection cut in the middle of a body only when the timeout ends.)
     throw new RetryableError(
-      `Got no complete answer from Everflow at ${new URL(postback.url).host} (${failureReason(error, 'network error')}) for the conversion with transaction_id ${postback.transactionId}. Segment will retry.`
+      `Got no complete answer from Everflow at ${new URL(postback.url).host} (${failureReason(error, 'network error')}) for the conversion with ${postback.subject}. Segment will retry.`
     )
   }
   checkPostbackResponse(response, postback)
@@ -95,14 +95,17 @@ export async function sendPostback(
 
 const CONVERSION_REPORT =
   "Look up the transaction ID in Everflow's Advertiser Postback report or Conversion Report (Reporting); they show why a conversion was rejected."
+const COUPON_REPORT =
+  "Look up the order in Everflow's Advertiser Postback report (Reporting): a coupon code Everflow does not know (Partners > Coupon Codes), or one outside its dates, credits no partner."
 
 /** Everflow's answer to a postback, as Segment should treat it: returns on success, throws otherwise. */
 export function checkPostbackResponse(response: ModifiedResponse, postback: Postback): void {
   const { status } = response
-  const what = `the conversion for transaction_id ${postback.transactionId}`
+  const what = `the conversion for ${postback.subject}`
+  const report = postback.transactionId === '' ? COUPON_REPORT : CONVERSION_REPORT
   if (status === 204) {
     throw new IntegrationError(
-      `Everflow answered 204 No Content: it did not record ${what}. ${CONVERSION_REPORT}`,
+      `Everflow answered 204 No Content: it did not record ${what}. ${report}`,
       CONVERSION_REJECTED,
       400
     )
@@ -121,7 +124,7 @@ export function checkPostbackResponse(response: ModifiedResponse, postback: Post
     // Some refusals come with 200; one whose body says "error" must not count as a success.
     if (jsonError(response.content) !== undefined) {
       throw new IntegrationError(
-        `Everflow refused ${what}${errorDetail(response)}. ${CONVERSION_REPORT}`,
+        `Everflow refused ${what}${errorDetail(response)}. ${report}`,
         CONVERSION_REJECTED,
         400
       )

@@ -345,7 +345,7 @@ describe('backfill', () => {
       env,
       input: [google('g1'), other('g2')].join('\n')
     })
-    expect(run.stderr).toContain('  2 x referrer_type is "…", not "everflow".')
+    expect(run.stderr).toContain('  2 x referrer_type is "…", not everflow\n')
   })
 
   it.each<[string[], string]>([

@@ -33,9 +33,10 @@ describe('preview', () => {
     )
   })
 
-  it('masks a short Verification Token as the verification_token value only, not inside nid, order_id or user_ip', async () => {
-    const run = await toolkit(EXAMPLE, { env: { EVERFLOW_VERIFICATION_TOKEN: '123' } })
-    expect(run.stdout).toContain(`would send (dry run; --send sends it): GET ${EXAMPLE_URL}\n`)
+  // A short token used to mask "123" inside nid, order_id and user_ip; the destination now refuses it.
+  it('refuses a Verification Token too short to keep apart from event data', async () => {
+    const run = await toolkit(['--settings', EXAMPLE_SETTINGS_FILE], { env: { EVERFLOW_VERIFICATION_TOKEN: '123' } })
+    expect(run.stderr).toContain('Verification Token is 3 characters long, shorter than any token Everflow generates')
   })
 
   it("refuses Event Mapping as an object in a settings file (Segment's form holds text) and shows it as text; exit 2", async () => {

@@ -28,7 +28,12 @@ describe('subscriptions from presets', () => {
     const coupon = order({ context: { referrer: {} }, properties: { total: 5, coupon: 'SPRING' } })
     expect(matchOf(subscriptions, coupon)?.name).toBe('preset "Clickless coupon order"')
     expect(matchOf(subscriptions, order({ context: { referrer: {} } }))).toBeUndefined()
-    expect(notSubscribedReason(subscriptions)).toBe(
+    expect(notSubscribedReason(subscriptions, order({ context: { referrer: {} } }))).toBe(
+      'matches no preset (no Everflow click (context.referrer.type is not "everflow") and no coupon: nothing Everflow could credit, so not subscribed): ' +
+        `preset "Order with a click" (${CLICK}); preset "Clickless coupon order" (${COUPON}). ` +
+        'Segment sends it to no action; not a failure'
+    )
+    expect(notSubscribedReason(subscriptions, order({ event: 'Signed Up', context: { referrer: {} } }))).toBe(
       `matches no preset: preset "Order with a click" (${CLICK}); preset "Clickless coupon order" (${COUPON}). ` +
         'Segment sends it to no action; not a failure'
     )
