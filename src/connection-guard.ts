@@ -29,10 +29,14 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  * sockets still close after the agent's `timeout`.
  */
 class SharedHttpsAgent extends https.Agent {
-  override destroy(): void {}
+  override destroy(): void {
+    // Shared: see above.
+  }
 }
 class SharedHttpAgent extends http.Agent {
-  override destroy(): void {}
+  override destroy(): void {
+    // Shared: see above.
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
-// Which orders reach the action, in Segment's subscription language (FQL), and why an order is not sent: the preset,
-// the docs page and the toolkit use these.
+// Which orders reach the action, in Segment's subscription language (FQL), and why an order is not sent, for the
+// preset and for anything that explains a subscription.
 
 /** The event the preset (and the clickless mapping) subscribe to, which Event Mapping must map. */
 export const PRESET_EVENT_NAME = 'Order Completed'

@@ -202,7 +202,7 @@ describe('the action decides by Clickless Coupon Conversions, whatever the subsc
   })
 })
 
-describe('orderKind and the not-subscribed reasons the toolkit shows', () => {
+describe('orderKind and the not-subscribed reasons', () => {
   const events: Array<Parameters<typeof orderKind>[0]> = [
     {},
     { context: null, properties: null },

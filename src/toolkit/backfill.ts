@@ -262,7 +262,12 @@ async function runBatch(
     const wrong = subscription && wrongType(event, subscription)
     if (notEvent || wrong) results[index] = { line, event: name, outcome: 'rejected', error: notEvent ?? wrong }
     else if (!subscription) {
-      results[index] = { line, event: name, outcome: 'not-subscribed', reason: notSubscribedReason(subscriptions, event) }
+      results[index] = {
+        line,
+        event: name,
+        outcome: 'not-subscribed',
+        reason: notSubscribedReason(subscriptions, event)
+      }
     } else taken.set(subscription, [...(taken.get(subscription) ?? []), { index, event }])
   })
   for (const [subscription, runnable] of taken) {
