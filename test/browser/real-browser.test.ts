@@ -3,14 +3,14 @@
 // server on 127.0.0.1 serves pages that load analytics-next with the Everflow plugin built from src/browser
 // (bundled by esbuild into a temporary folder when this file starts) and receives what analytics-next sends.
 // The Order Completed event it receives is then run through the cloud destination, with nock as Everflow.
+import { spawnSync } from 'child_process'
 import dns from 'dns'
-import { mkdtempSync, readFileSync, rmSync } from 'fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs'
 import { createServer } from 'http'
 import type { IncomingMessage, Server, ServerResponse } from 'http'
 import type { AddressInfo } from 'net'
 import { tmpdir } from 'os'
 import path from 'path'
-import chromium from '@sparticuz/chromium'
 import { build } from 'esbuild'
 import nock from 'nock'
 import puppeteer from 'puppeteer-core'
@@ -68,6 +68,28 @@ function handle(request: IncomingMessage, response: ServerResponse) {
   response.writeHead(200, { 'content-type': 'text/html' }).end(html())
 }
 
+/**
+ * The Chromium binary of the pinned @sparticuz/chromium. It unpacks into os.tmpdir()/chromium and reuses whatever
+ * binary is already there, so it unpacks into a folder named after its version (another version's binary left in
+ * /tmp is never launched in its place). In a child process: jest hands tests a copy of process.env, which Node's
+ * os.tmpdir() does not read.
+ */
+function unpackedChromium(): string {
+  const { devDependencies } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>
+  }
+  const folder = path.join(tmpdir(), `everflow-sparticuz-chromium-${devDependencies['@sparticuz/chromium']}`)
+  mkdirSync(folder, { recursive: true })
+  const unpack = spawnSync(
+    process.execPath,
+    ['-e', "require('@sparticuz/chromium').executablePath().then((file) => process.stdout.write(file))"],
+    { cwd: __dirname, env: { ...process.env, TMPDIR: folder }, encoding: 'utf8' }
+  )
+  expect(unpack.stderr).toBe('')
+  expect(unpack.stdout).toBe(path.join(folder, 'chromium'))
+  return unpack.stdout
+}
+
 beforeAll(async () => {
   const out = mkdtempSync(path.join(tmpdir(), 'everflow-page-'))
   try {
@@ -92,7 +114,7 @@ beforeAll(async () => {
 
   userDataDir = mkdtempSync(path.join(tmpdir(), 'everflow-chromium-'))
   browser = await puppeteer.launch({
-    executablePath: await chromium.executablePath(),
+    executablePath: unpackedChromium(),
     // A pipe, not a WebSocket: no connection for nock to refuse, no port to open.
     pipe: true,
     headless: true,
@@ -133,7 +155,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  await context.close()
+  await context?.close()
   nock.cleanAll()
 })
 
