@@ -165,6 +165,17 @@ describe('the attribution window', () => {
     expect(event.context?.referrer).toEqual({ type: 'everflow', id: CLICK })
   })
 
+  it.each([0, -5, 'soon', null])('reads a window setting of %p as 30 days', async (days) => {
+    document.cookie = `${STORAGE_KEY}=${CLICK}.${Date.now() - 29 * DAY}; Path=/`
+    const settings = { attributionWindowDays: days as number }
+    expect((await track(await pageLoad('/checkout', settings))).context?.referrer).toEqual({
+      type: 'everflow',
+      id: CLICK
+    })
+    document.cookie = `${STORAGE_KEY}=${CLICK}.${Date.now() - 31 * DAY}; Path=/`
+    expect((await track(await pageLoad('/checkout', settings))).context?.referrer).toBeUndefined()
+  })
+
   it('gives the cookie a lifetime of the window', async () => {
     const written: string[] = []
     const jsdomCookie = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie')!
