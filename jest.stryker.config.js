@@ -17,7 +17,10 @@ module.exports = {
     '<rootDir>/test/project.test.ts',
     // The toolkit is not the destination; its tests time request rates and in-flight counts, which fail under
     // the load of instrumented runs, and e2e runs the CLI in child processes where the mutant is not active.
-    '<rootDir>/test/toolkit/'
+    '<rootDir>/test/toolkit/',
+    // Runs the plugin inside Chromium from a bundle esbuild makes of the source (coverage cannot see it there), and
+    // would launch a browser for every mutant; the jsdom tests of the plugin run for its mutants instead.
+    '<rootDir>/test/browser/real-browser.test.ts'
   ],
   // The hardening summary is for the normal run; Stryker reports its own way. Without the global setup's folder
   // (which the summary's reporter removes) the tallies are not written, and no folder is left per mutant.

@@ -1,9 +1,13 @@
-// `npm run export:monorepo -- <checkout of segmentio/action-destinations>` writes this destination into the
-// checkout as a contributor's pull request holds it: packages/destination-actions/src/destinations/everflow/.
+// `npm run export:monorepo -- <checkout of segmentio/action-destinations>` writes this project's two destinations
+// into the checkout as a contributor's pull request holds them: the cloud destination in
+// packages/destination-actions/src/destinations/everflow/, the browser plugin (src/browser) in
+// packages/browser-destinations/destinations/everflow-plugins/.
 // What goes in is decided by rules, not a list of today's files:
-//   - source: every file under src/ except this project's toolkit (src/toolkit/**, src/cli.ts);
-//   - tests: every test/**/*.test.ts except the project-only ones, in __tests__/ with their snapshots;
+//   - cloud source: every file under src/ except this project's toolkit (src/toolkit/**, src/cli.ts) and the plugin;
+//   - cloud tests: every test/**/*.test.ts except the project-only ones, in __tests__/ with their snapshots;
 //   - the test helpers those tests import (test/support/**), in __tests__/__helpers__/ (jest skips it there);
+//   - the plugin: src/browser/** in src/, its jsdom tests (test/browser/*.test.ts but the real-browser one) in
+//     src/__tests__/, and a package.json and tsconfig.json in the shape of the other browser destinations.
 //   - not this project's hardening counts: every `tally(...)` statement and its import of test/support/tally.ts
 //     is removed, since the reporter that prints them is not exported.
 // Relative imports are rewritten to the new layout. An import of a file outside the exported set, or of a package
@@ -16,6 +20,7 @@ import path from 'path'
 import ts from 'typescript'
 
 export const DESTINATION_FOLDER = 'packages/destination-actions/src/destinations/everflow'
+export const BROWSER_FOLDER = 'packages/browser-destinations/destinations/everflow-plugins'
 
 /** Files of this project that never go to the monorepo (paths relative to the project, '/' separated). */
 const PROJECT_ONLY = [
@@ -23,8 +28,39 @@ const PROJECT_ONLY = [
   /^src\/cli\.ts$/,
   /^test\/toolkit\//,
   /^test\/(cli|package|project|docs|validate-definition|export-monorepo)\.test\.ts$/,
-  /^test\/support\/tally\.ts$/
+  /^test\/support\/tally\.ts$/,
+  // It needs a browser of its own and a page bundle; the monorepo's browser destinations test in jsdom.
+  /^test\/browser\/(real-browser\.test\.ts|page\/)/
 ]
+
+/** How project files map into one destination folder of the monorepo. */
+export interface Layout {
+  /** The file that defines the destination. */
+  entry: string
+  /** Where a project file goes inside the destination folder, or undefined when it is not part of it. */
+  targetOf: (file: string) => string | undefined
+}
+
+/** Where a project file goes inside the cloud destination's folder, or undefined when it is not exported there. */
+function cloudTarget(file: string): string | undefined {
+  if (PROJECT_ONLY.some((rule) => rule.test(file))) return undefined
+  if (file.startsWith('src/browser/') || file.startsWith('test/browser/')) return undefined
+  if (file.startsWith('src/')) return file.slice('src/'.length)
+  if (file.startsWith('test/support/')) return `__tests__/__helpers__/${file.slice('test/support/'.length)}`
+  if (file.startsWith('test/')) return `__tests__/${file.slice('test/'.length)}`
+  return undefined
+}
+
+/** Where a project file goes inside the browser plugin's folder (its src/ and src/__tests__/). */
+function browserTarget(file: string): string | undefined {
+  if (PROJECT_ONLY.some((rule) => rule.test(file))) return undefined
+  if (file.startsWith('src/browser/')) return `src/${file.slice('src/browser/'.length)}`
+  if (/^test\/browser\/[^/]+$/.test(file)) return `src/__tests__/${file.slice('test/browser/'.length)}`
+  return undefined
+}
+
+export const CLOUD_LAYOUT: Layout = { entry: 'src/index.ts', targetOf: cloudTarget }
+export const BROWSER_LAYOUT: Layout = { entry: 'src/browser/index.ts', targetOf: browserTarget }
 
 /** The project-only module whose calls are removed from exported files, and its one function. */
 const COUNTS_MODULE = 'test/support/tally.ts'
@@ -73,15 +109,6 @@ function withoutCounts(root: string, file: string, text: string): string {
   return text
 }
 
-/** Where a project file goes inside the destination folder, or undefined when it is not exported. */
-function targetOf(file: string): string | undefined {
-  if (PROJECT_ONLY.some((rule) => rule.test(file))) return undefined
-  if (file.startsWith('src/')) return file.slice('src/'.length)
-  if (file.startsWith('test/support/')) return `__tests__/__helpers__/${file.slice('test/support/'.length)}`
-  if (file.startsWith('test/')) return `__tests__/${file.slice('test/'.length)}`
-  return undefined
-}
-
 function walk(root: string, dir: string): string[] {
   const full = path.join(root, dir)
   if (!existsSync(full)) return []
@@ -127,13 +154,14 @@ export interface ExportPlan {
  * Decides every file of the destination folder. `allowedPackages` are the packages the monorepo has (plus the dev
  * dependencies the pull request adds); importing any other package, or a project file that is not exported, throws.
  */
-export function planExport(root: string, allowedPackages: Set<string>): ExportPlan {
+export function planExport(root: string, allowedPackages: Set<string>, layout: Layout = CLOUD_LAYOUT): ExportPlan {
+  const { targetOf } = layout
   const all = [...walk(root, 'src'), ...walk(root, 'test')]
   const sources = all.filter((file) => file.startsWith('src/') && targetOf(file) !== undefined)
   const tests = all.filter(
     (file) => /\.test\.ts$/.test(file) && file.startsWith('test/') && targetOf(file) !== undefined
   )
-  if (!sources.includes('src/index.ts')) throw new ExportError('src/index.ts (the destination definition) is missing.')
+  if (!sources.includes(layout.entry)) throw new ExportError(`${layout.entry} (the destination definition) is missing.`)
 
   const files = new Map<string, string>()
   const packages = new Map<string, string[]>()
@@ -191,18 +219,74 @@ export function planExport(root: string, allowedPackages: Set<string>): ExportPl
   return { files, packages }
 }
 
-/** Every package the checkout's destinations can import: root and destination-actions dependencies. */
-export function monorepoPackages(checkout: string): Set<string> {
+function readManifest(checkout: string, manifest: string): Record<string, unknown> {
+  const file = path.join(checkout, manifest)
+  if (!existsSync(file))
+    throw new ExportError(`${file} not found: is ${checkout} a checkout of segmentio/action-destinations?`)
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+}
+
+function packagesOf(checkout: string, manifests: string[]): Set<string> {
   const names = new Set<string>()
-  for (const manifest of ['package.json', 'packages/destination-actions/package.json']) {
-    const file = path.join(checkout, manifest)
-    if (!existsSync(file))
-      throw new ExportError(`${file} not found: is ${checkout} a checkout of segmentio/action-destinations?`)
-    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string> | undefined>
-    for (const field of ['dependencies', 'devDependencies'])
+  for (const manifest of manifests) {
+    const json = readManifest(checkout, manifest) as Record<string, Record<string, string> | undefined>
+    for (const field of ['dependencies', 'devDependencies', 'peerDependencies'])
       for (const name of Object.keys(json[field] ?? {})) names.add(name)
   }
   return names
+}
+
+/** Every package the checkout's cloud destinations can import: root and destination-actions dependencies. */
+export function monorepoPackages(checkout: string): Set<string> {
+  return packagesOf(checkout, ['package.json', 'packages/destination-actions/package.json'])
+}
+
+const RUNTIME_MANIFEST = 'packages/browser-destination-runtime/package.json'
+
+/** Every package a browser destination can import: the browser workspace's, the runtime's, and the runtime. */
+export function browserPackages(checkout: string): Set<string> {
+  const names = packagesOf(checkout, ['package.json', 'packages/browser-destinations/package.json', RUNTIME_MANIFEST])
+  names.add('@segment/browser-destination-runtime')
+  return names
+}
+
+/**
+ * The plugin's package.json and tsconfig.json, in the shape every browser destination of the checkout has: it
+ * depends on the checkout's own browser-destination-runtime version, analytics-next is the page's (a peer).
+ */
+export function browserPackageFiles(checkout: string): Map<string, string> {
+  const runtime = readManifest(checkout, RUNTIME_MANIFEST) as { version?: string }
+  if (typeof runtime.version !== 'string') throw new ExportError(`${RUNTIME_MANIFEST} has no version.`)
+  const manifest = {
+    name: '@segment/analytics-browser-actions-everflow-plugins',
+    version: '1.0.0',
+    license: 'MIT',
+    repository: {
+      type: 'git',
+      url: 'https://github.com/segmentio/action-destinations',
+      directory: BROWSER_FOLDER
+    },
+    main: './dist/cjs',
+    module: './dist/esm',
+    scripts: {
+      build: 'yarn build:esm && yarn build:cjs',
+      'build:cjs': 'tsc --module commonjs --outDir ./dist/cjs',
+      'build:esm': 'tsc --outDir ./dist/esm'
+    },
+    typings: './dist/esm',
+    dependencies: { '@segment/browser-destination-runtime': `^${runtime.version}` },
+    peerDependencies: { '@segment/analytics-next': '>=1.55.0' }
+  }
+  const tsconfig = {
+    extends: '../../tsconfig.build.json',
+    compilerOptions: { rootDir: './src', baseUrl: '.' },
+    include: ['src'],
+    exclude: ['dist', '**/__tests__']
+  }
+  return new Map([
+    ['package.json', `${JSON.stringify(manifest, null, 2)}\n`],
+    ['tsconfig.json', `${JSON.stringify(tsconfig, null, 2)}\n`]
+  ])
 }
 
 function run(checkout: string, args: string[]): void {
@@ -222,7 +306,8 @@ function checklist(generated: boolean, added: string[]): string {
     : [
         '- [ ] In the checkout (dependencies installed, built): `./bin/run generate:types --path ' +
           `${DESTINATION_FOLDER}/index.ts\` (must leave generated-types.ts unchanged) and ` +
-          `\`./bin/run generate:metadata-payload --path ${DESTINATION_FOLDER}\` (writes metadata.json).`
+          `\`./bin/run generate:metadata-payload --path ${DESTINATION_FOLDER}\` (writes metadata.json); the same two for ` +
+          `${BROWSER_FOLDER} (generate:types --path ${BROWSER_FOLDER}/src/index.ts).`
       ].join('\n')
   const devDependencies = added.map(
     (name) => `- Adds \`${name}\` as a devDependency of packages/destination-actions: ${ADDED_DEV_DEPENDENCIES[name]}.`
@@ -241,7 +326,13 @@ function checklist(generated: boolean, added: string[]): string {
     '- [ ] `yarn typecheck` and `yarn test --ci --testPathPattern=src/destinations/everflow/` in packages/destination-actions',
     "- [ ] `./bin/run validate` with a temporary local line in src/destinations/index.ts: register('<any 24 hex digits>', './everflow') (do not commit it)",
     `- [ ] \`npx eslint ${DESTINATION_FOLDER}\`: no errors`,
-    '- [ ] Docs page for segment.com/docs (this project keeps it in docs/everflow-actions.md)'
+    '- [ ] Docs page for segment.com/docs (this project keeps it in docs/everflow-actions.md)',
+    '',
+    `Browser plugin (${BROWSER_FOLDER}): Everflow Plugins, an enrichment action that adds the Everflow click to events as context.referrer.`,
+    '- Not registered in packages/destinations-manifest: Segment assigns the metadata id.',
+    '- [ ] `yarn install --ignore-engines` (root) so the new workspace is linked',
+    '- [ ] `yarn jest destinations/everflow-plugins` and `yarn typecheck` in packages/browser-destinations',
+    '- [ ] `NODE_ENV=production yarn build:browser-bundles` and `yarn browser size` (root)'
   ].join('\n')
 }
 
@@ -276,6 +367,16 @@ function main(): void {
   }
   console.log(`Wrote ${plan.files.size} files to ${folder}`)
 
+  const browserPlan = planExport(root, browserPackages(checkout), BROWSER_LAYOUT)
+  const browserFiles = new Map([...browserPlan.files, ...browserPackageFiles(checkout)])
+  const browserFolder = path.join(checkout, BROWSER_FOLDER)
+  rmSync(browserFolder, { recursive: true, force: true })
+  for (const [file, content] of browserFiles) {
+    mkdirSync(path.dirname(path.join(browserFolder, file)), { recursive: true })
+    writeFileSync(path.join(browserFolder, file), content)
+  }
+  console.log(`Wrote ${browserFiles.size} files to ${browserFolder}`)
+
   if (used.length > 0) {
     // The pull request holds the added dev dependency at the version this project tests with.
     for (const name of used) manifest.devDependencies[name] = own.devDependencies[name]
@@ -300,9 +401,23 @@ function main(): void {
           'Bring scripts/generate-types.ts in step with it.'
       )
     }
-    run(checkout, ['./bin/run', 'generate:metadata-payload', '--path', DESTINATION_FOLDER])
-    if (!existsSync(path.join(folder, 'metadata.json')))
-      throw new ExportError('generate:metadata-payload wrote no metadata.json.')
+    run(checkout, ['./bin/run', 'generate:types', '--path', `${BROWSER_FOLDER}/src/index.ts`])
+    const browserDiffering = [...browserFiles.keys()]
+      .filter((file) => file.endsWith('generated-types.ts'))
+      .filter((file) => readFileSync(path.join(browserFolder, file), 'utf8') !== browserFiles.get(file))
+    if (browserDiffering.length > 0) {
+      throw new ExportError(
+        `The monorepo's generator wrote different types than scripts/generate-types.ts for the browser plugin: ${browserDiffering.join(', ')}.`
+      )
+    }
+    for (const [destination, target] of [
+      [DESTINATION_FOLDER, folder],
+      [BROWSER_FOLDER, browserFolder]
+    ]) {
+      run(checkout, ['./bin/run', 'generate:metadata-payload', '--path', destination])
+      if (!existsSync(path.join(target, 'metadata.json')))
+        throw new ExportError(`generate:metadata-payload wrote no metadata.json in ${destination}.`)
+    }
     console.log('Generated types (identical to ours) and metadata.json written by the checkout’s generators.')
   }
   console.log(`\n${checklist(generate, used)}`)

@@ -6,13 +6,22 @@ import path from 'path'
 import { defaultValues } from '@segment/actions-core'
 import type { GlobalSetting, InputField } from '@segment/actions-core'
 import destination from '../src'
+import { destination as pluginDestination } from '../src/browser'
 import { CHECKED_BY_THE_ACTION } from '../src/trackConversion/fields'
 import { POSTBACK_PARAMETERS, RESERVED_PARAMETERS } from '../src/trackConversion/postback'
 
 const ROOT = path.join(__dirname, '..')
 /** The pages with generated parts, and which parts each holds. */
 const PAGES: Record<string, string[]> = {
-  'docs/everflow-actions.md': ['settings', 'action', 'fields', 'parameters', 'presets'],
+  'docs/everflow-actions.md': [
+    'plugin-settings',
+    'plugin-action',
+    'settings',
+    'action',
+    'fields',
+    'parameters',
+    'presets'
+  ],
   'README.md': ['parameters']
 }
 
@@ -90,7 +99,10 @@ function presetsTable(): string {
 
 export function generatedParts(): Record<string, string> {
   const action = destination.actions.trackConversion
+  const plugin = pluginDestination.actions.everflowPlugin
   return {
+    'plugin-settings': settingsTable(pluginDestination.settings ?? {}),
+    'plugin-action': `**${plugin.title}** (\`everflowPlugin\`): ${plugin.description}\n\nDefault subscription: \`${plugin.defaultSubscription}\``,
     settings: settingsTable(destination.authentication?.fields ?? {}),
     action: `**${action.title}** (\`trackConversion\`): ${action.description}\n\nDefault subscription: \`${action.defaultSubscription}\``,
     fields: fieldsTable(action.fields),

@@ -11,6 +11,7 @@ import type { Options as PrettierOptions } from 'prettier'
 import { fieldsToJsonSchema } from '@segment/actions-core'
 import type { InputField, GlobalSetting } from '@segment/actions-core'
 import destination from '../src'
+import { destination as browserDestination } from '../src/browser'
 
 const BANNER = '// Generated file. DO NOT MODIFY IT BY HAND.'
 const PRETTIER = JSON.parse(readFileSync(path.join(__dirname, '..', '.prettierrc.json'), 'utf8')) as PrettierOptions
@@ -43,6 +44,12 @@ export async function generateTypes(check: boolean): Promise<string[]> {
   ]
   for (const [key, action] of Object.entries(destination.actions)) {
     targets.push([path.join(src, key, 'generated-types.ts'), render(action.fields, 'Payload')])
+  }
+  // The browser plugin (src/browser), a destination of its own in the monorepo, generated the same way.
+  const browser = path.join(src, 'browser')
+  targets.push([path.join(browser, 'generated-types.ts'), render(browserDestination.settings ?? {}, 'Settings')])
+  for (const [key, action] of Object.entries(browserDestination.actions)) {
+    targets.push([path.join(browser, key, 'generated-types.ts'), render(action.fields, 'Payload')])
   }
   const stale: string[] = []
   for (const [file, content] of targets) {

@@ -6,10 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'os'
 import path from 'path'
 import ts from 'typescript'
-import { ADDED_DEV_DEPENDENCIES, ExportError, planExport } from '../scripts/export-monorepo'
+import { ADDED_DEV_DEPENDENCIES, BROWSER_LAYOUT, ExportError, planExport } from '../scripts/export-monorepo'
 
 const ROOT = path.join(__dirname, '..')
 const FOLDER = 'packages/destination-actions/src/destinations/everflow'
+const BROWSER_FOLDER = 'packages/browser-destinations/destinations/everflow-plugins'
 // What the monorepo's manifests declare that matters here (its real ones list many more).
 const MONOREPO_PACKAGES = ['@segment/actions-core', 'dayjs', 'liquidjs', 'nock', 'jest', '@types/jest', 'typescript']
 
@@ -36,6 +37,19 @@ function standInCheckout(): string {
     )
   )
   write(path.join(checkout, 'packages/destination-actions/src/destinations/index.ts'), 'register("x", "./podscribe")\n')
+  write(
+    path.join(checkout, 'packages/browser-destinations/package.json'),
+    JSON.stringify({ devDependencies: { '@types/jest': '^27.0.0', jest: '^27.3.1' } })
+  )
+  write(
+    path.join(checkout, 'packages/browser-destination-runtime/package.json'),
+    JSON.stringify({
+      name: '@segment/browser-destination-runtime',
+      version: '1.106.0',
+      dependencies: { '@segment/actions-core': '^3.177.0' },
+      peerDependencies: { '@segment/analytics-next': '*' }
+    })
+  )
   return checkout
 }
 
@@ -107,7 +121,10 @@ describe('npm run export:monorepo', () => {
       '__tests__/__helpers__/global-setup.js',
       '__tests__/__helpers__/hardening-reporter.js',
       '__tests__/__helpers__/sequencer.js',
-      'metadata.json'
+      'metadata.json',
+      // The browser plugin is a destination of its own, in packages/browser-destinations.
+      'browser',
+      '__tests__/browser'
     ]) {
       expect(`${file}: ${existsSync(path.join(folder, file))}`).toBe(`${file}: false`)
     }
@@ -150,6 +167,71 @@ describe('npm run export:monorepo', () => {
     expect(result.stdout).toContain('Adds `fast-check` as a devDependency of packages/destination-actions')
     expect(result.stdout).toContain('Not registered in src/destinations/index.ts')
     expect(result.stdout).toContain('./bin/run generate:metadata-payload --path ' + FOLDER)
+  }, 60_000)
+
+  it('writes the browser plugin as a browser destination: its code, jsdom tests, package.json and tsconfig.json', () => {
+    const checkout = standInCheckout()
+    const result = spawnSync(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'scripts/export-monorepo.ts', checkout, '--no-generate'],
+      { cwd: ROOT, encoding: 'utf8' }
+    )
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+    const folder = path.join(checkout, BROWSER_FOLDER)
+    expect(listFiles(folder).sort()).toEqual([
+      'package.json',
+      'src/__tests__/everflow-plugin.test.ts',
+      'src/click-id.ts',
+      'src/client.ts',
+      'src/everflowPlugin/generated-types.ts',
+      'src/everflowPlugin/index.ts',
+      'src/generated-types.ts',
+      'src/index.ts',
+      'tsconfig.json'
+    ])
+    // The plugin's code is copied unchanged; its test imports it from the new place.
+    for (const file of ['index.ts', 'click-id.ts', 'everflowPlugin/index.ts', 'generated-types.ts']) {
+      expect(readFileSync(path.join(folder, 'src', file), 'utf8')).toBe(
+        readFileSync(path.join(ROOT, 'src/browser', file), 'utf8')
+      )
+    }
+    const test = readFileSync(path.join(folder, 'src/__tests__/everflow-plugin.test.ts'), 'utf8')
+    expect(test).toContain("import everflowPlugins, { destination } from '..'\n")
+    expect(test).toContain("from '../click-id'\n")
+    expect(test).toContain('@jest-environment jsdom')
+    for (const file of listFiles(folder).filter((name) => name.endsWith('.ts'))) {
+      for (const [specifier, found] of relativeImports(folder, file)) {
+        expect(`${file} -> ${specifier}: ${found === undefined ? 'missing' : 'found'}`).toBe(
+          `${file} -> ${specifier}: found`
+        )
+      }
+    }
+    // In the shape of the monorepo's other browser destinations, on the checkout's own runtime version.
+    expect(JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8'))).toEqual({
+      name: '@segment/analytics-browser-actions-everflow-plugins',
+      version: '1.0.0',
+      license: 'MIT',
+      repository: { type: 'git', url: 'https://github.com/segmentio/action-destinations', directory: BROWSER_FOLDER },
+      main: './dist/cjs',
+      module: './dist/esm',
+      scripts: {
+        build: 'yarn build:esm && yarn build:cjs',
+        'build:cjs': 'tsc --module commonjs --outDir ./dist/cjs',
+        'build:esm': 'tsc --outDir ./dist/esm'
+      },
+      typings: './dist/esm',
+      dependencies: { '@segment/browser-destination-runtime': '^1.106.0' },
+      peerDependencies: { '@segment/analytics-next': '>=1.55.0' }
+    })
+    expect(JSON.parse(readFileSync(path.join(folder, 'tsconfig.json'), 'utf8'))).toEqual({
+      extends: '../../tsconfig.build.json',
+      compilerOptions: { rootDir: './src', baseUrl: '.' },
+      include: ['src'],
+      exclude: ['dist', '**/__tests__']
+    })
+    expect(result.stdout).toContain(`Wrote 9 files to ${folder}`)
+    expect(result.stdout).toContain('`yarn jest destinations/everflow-plugins` and `yarn typecheck`')
   }, 60_000)
 
   it('replaces an earlier export without stale files, and still says the pull request adds fast-check', () => {
@@ -230,6 +312,16 @@ describe('planExport refuses what the monorepo could not run', () => {
     const message = refusal(root)
     expect(message).toContain('src/index.ts imports the package got, which the monorepo does not have.')
     expect(message).toContain('test/support/h.ts imports the package cli-progress, which the monorepo does not have.')
+  })
+
+  it('a browser plugin file that imports the cloud destination', () => {
+    const root = project({
+      'src/index.ts': 'export default {}\n',
+      'src/browser/index.ts': "import cloud from '..'\nexport default cloud\n"
+    })
+    expect(() => planExport(root, new Set(MONOREPO_PACKAGES), BROWSER_LAYOUT)).toThrow(
+      'src/browser/index.ts imports .., which is not part of the exported destination.'
+    )
   })
 
   it('accepts Node built-ins and allowed packages, and maps helpers and nested tests', () => {

@@ -9,6 +9,7 @@ const FIRST = [
   'test/project.test.ts',
   'test/toolkit/e2e.test.ts',
   'test/export-monorepo.test.ts',
+  'test/browser/real-browser.test.ts',
   'test/fuzz.test.ts'
 ]
 
