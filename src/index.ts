@@ -3,6 +3,7 @@ import type { DestinationDefinition } from '@segment/actions-core'
 import type { Settings } from './generated-types'
 import { testAuthentication } from './authentication'
 import { createTrackConversion } from './trackConversion'
+import { createRefundConversion } from './refundConversion'
 import type { Transport } from './trackConversion/send'
 import type { ApiTransport } from './everflow-api'
 import { dnsLookup } from './addresses'
@@ -18,6 +19,7 @@ export function createDestination(
   // One cache of DNS answers for the settings check and every postback of this destination.
   const hostCheck = transport.lookup ? new HostCheck({ lookup: transport.lookup }) : undefined
   const trackConversion = createTrackConversion(transport, hostCheck)
+  const refundConversion = createRefundConversion(transport)
   return {
     name: 'Everflow (Actions)',
     slug: 'actions-everflow',
@@ -84,10 +86,18 @@ export function createDestination(
         partnerAction: 'trackConversion',
         mapping: defaultValues(trackConversion.fields),
         type: 'automatic'
+      },
+      {
+        name: 'Order Refunded',
+        subscribe: 'type = "track" and event = "Order Refunded"',
+        partnerAction: 'refundConversion',
+        mapping: defaultValues(refundConversion.fields),
+        type: 'automatic'
       }
     ],
     actions: {
-      trackConversion
+      trackConversion,
+      refundConversion
     }
   }
 }
