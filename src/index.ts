@@ -31,7 +31,7 @@ export function createDestination(
         apiKey: {
           label: 'API Key',
           description:
-            'Your Everflow network API key (Control Center > Security). It is used only to check these settings and is never sent with conversions.',
+            "Your Everflow network API key (Control Center > Security). It checks these settings and, for Refund Conversion, finds and changes conversions through Everflow's Network API (that needs Full Access to Reporting). It is never sent with conversion postbacks.",
           type: 'password',
           required: true
         },
@@ -66,7 +66,7 @@ export function createDestination(
         apiRegion: {
           label: 'API Region',
           description:
-            'Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used to check the API key.',
+            "Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used for the API key's calls: the settings check and refunds.",
           type: 'string',
           required: false,
           choices: [
