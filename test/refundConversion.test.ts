@@ -5,7 +5,7 @@
 // as the same file (PATCH /networks/reporting/conversions and PUT .../{conversionId}/saleamount: { result: true }).
 import nock from 'nock'
 import { createTestEvent, createTestIntegration, defaultValues, Destination } from '@segment/actions-core'
-import type { SegmentEvent } from '@segment/actions-core'
+import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import { isRetryable } from '../src/errors'
 import { definition, SECRET_API_KEY, settings, settingsWithSecrets, thrown, TRANSACTION_ID } from './support/helpers'
 
@@ -143,7 +143,7 @@ describe('refundConversion: a full refund', () => {
       subscription: {
         subscribe: (preset as { subscribe: string }).subscribe,
         partnerAction: 'refundConversion',
-        mapping: (preset as { mapping: Record<string, unknown> }).mapping
+        mapping: (preset as { mapping: JSONObject }).mapping
       }
     })
     expect(patched).toEqual([{ conversion_ids: [CONVERSION], conversion_status: 'rejected' }])
