@@ -3,6 +3,7 @@
 // postback URL. Nothing is sent without --send.
 import path from 'path'
 import { parseArgs } from 'util'
+import type { SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../generated-types'
 import { parseSettings } from '../settings'
 import { redact, redactUrl, secretsOf } from '../secrets'
@@ -11,6 +12,7 @@ import type { Payload } from '../trackConversion/generated-types'
 import {
   asTrack,
   destinationFor,
+  testTransport,
   EXAMPLES,
   EXIT,
   NOT_RETRIED,
@@ -23,6 +25,7 @@ import {
 } from './io'
 import type { Input, Io, Seen } from './io'
 import { verifySent, VERIFY_OPTIONS } from './verify'
+import { describeRefund, isRefundEvent, runRefund, verifyRefunds } from './refund'
 
 export type Outcome = 'dry-run' | 'sent' | 'not-subscribed' | 'rejected' | 'retryable'
 
@@ -163,10 +166,24 @@ export async function preview(argv: string[], io: Io): Promise<number> {
   const details = values.details || inputs.length === 1
 
   const results: EventResult[] = []
+  const refunded: SegmentEvent[] = []
   for (const input of inputs) {
     if (io.signal?.aborted) {
       io.stderr.write(`Ctrl-C: stopped; ${inputs.length - results.length} event(s) not run.\n`)
       break
+    }
+    // Order Refunded goes to Refund Conversion, as its preset subscribes it (unless the options aim at Track Conversion).
+    const refundEvent = input.event && !values.subscription && !values.mapping ? asTrack(input.event).event : undefined
+    if (refundEvent && isRefundEvent(refundEvent)) {
+      const run = await runRefund(definition, refundEvent, input.line, settings, {
+        send: values.send,
+        secrets,
+        apiOrigin: testTransport(io).apiOrigin
+      })
+      results.push({ line: run.line, event: run.event, outcome: run.outcome, error: run.error })
+      if (run.outcome === 'sent') refunded.push(refundEvent)
+      io.stdout.write(`${values.json ? JSON.stringify(run) : describeRefund(run)}\n`)
+      continue
     }
     const result = await runEvent(destination, input, settings, subscription, seen, { send: values.send, secrets })
     results.push(result)
@@ -179,6 +196,10 @@ export async function preview(argv: string[], io: Io): Promise<number> {
   io.stderr.write(`${summaryOf(results, values.send)}\n`)
   const failed =
     results.length < inputs.length || results.some((r) => r.outcome === 'rejected' || r.outcome === 'retryable')
+  if (values.verify && refunded.length > 0) {
+    const unchecked = await verifyRefunds(io, settings, refunded, values)
+    if (refunded.length === results.length) return failed || unchecked ? EXIT.someFailed : EXIT.ok
+  }
   if (values.verify) {
     const sent = results.filter((r) => r.outcome === 'sent' && r.transactionId)
     const problems = await verifySent(
