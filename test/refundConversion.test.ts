@@ -4,7 +4,7 @@
 // openapi/reporting-conversions.yaml (POST /networks/reporting/conversions: { conversions: [...] }), and the changes
 // as the same file (PATCH /networks/reporting/conversions and PUT .../{conversionId}/saleamount: { result: true }).
 import nock from 'nock'
-import { createTestEvent, createTestIntegration, defaultValues, Destination } from '@segment/actions-core'
+import { createTestEvent, createTestIntegration, Destination } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import { isRetryable } from '../src/errors'
 import { definition, SECRET_API_KEY, settings, settingsWithSecrets, thrown, TRANSACTION_ID } from './support/helpers'
@@ -530,9 +530,4 @@ describe('refundConversion: batches', () => {
     const { multistatus } = results[results.length - 1] as { multistatus: Array<Record<string, unknown>> }
     expect(multistatus.map((r) => r.status)).toEqual([401, 401])
   })
-})
-
-it('its default mapping is what the preset maps', () => {
-  const preset = definition.presets?.find((p) => p.partnerAction === 'refundConversion') as { mapping: object }
-  expect(preset.mapping).toEqual(defaultValues(definition.actions.refundConversion.fields))
 })
