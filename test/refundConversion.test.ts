@@ -179,6 +179,17 @@ describe('refundConversion: a full refund', () => {
     expect(patched).toHaveLength(1)
   })
 
+  it("finds the conversion by order id when the click's events hold only post-conversion events", async () => {
+    const bodies: unknown[] = []
+    const patched: unknown[] = []
+    eventsOf([row({ conversion_id: 'e'.repeat(32), is_event: true, event: 'upsell' })])
+    reportOf([row()], bodies)
+    rejection(patched)
+    expect(await refund(orderRefunded())).toMatchObject({ outcome: 'rejected', conversion_ids: [CONVERSION] })
+    expect(bodies).toEqual([REPORT_QUERY])
+    expect(patched).toEqual([{ conversion_ids: [CONVERSION], conversion_status: 'rejected' }])
+  })
+
   it('without the click, searches the conversion report by order id in the 90 days before the refund', async () => {
     const bodies: unknown[] = []
     const patched: unknown[] = []
@@ -311,10 +322,12 @@ describe('refundConversion: the same refund delivered twice', () => {
 describe('refundConversion: no conversion found', () => {
   it('is retried while the refund is young, as Everflow reports with a delay', async () => {
     eventsOf([row({ order_id: 'another-order' })])
+    reportOf([])
     const error = await thrown(() => refund({ ...orderRefunded(), timestamp: RECENT }))
     expect(error.message).toBe(
-      `No conversion in Everflow has order ID "${ORDER}" for the click ${TRANSACTION_ID}. Everflow reports conversions a few minutes after their postback, so Segment retries this refund while it is less than 4 hours old.`
+      `No conversion in Everflow has order ID "${ORDER}" for the click ${TRANSACTION_ID} nor in the 90 days before the refund (2025-11-12 to 2026-02-10). Everflow reports conversions a few minutes after their postback, so Segment retries this refund while it is less than 4 hours old.`
     )
+    expect(nock.pendingMocks()).toEqual([])
     expect(isRetryable(error)).toBe(true)
   })
 
@@ -328,13 +341,13 @@ describe('refundConversion: no conversion found', () => {
     expect(isRetryable(error)).toBe(false)
   })
 
-  it('treats an unknown click (404) as a click without conversions', async () => {
+  it('treats an unknown click (404) as a click without conversions, and searches by order id', async () => {
+    const patched: unknown[] = []
     nock(API).get(`/v1/networks/reporting/events/${TRANSACTION_ID}`).reply(404, { error: 'Not found' })
-    const error = await thrown(() => refund(orderRefunded()))
-    expect(error.message).toContain(
-      "Check that the order's conversion was sent to Everflow with this same order ID and this click"
-    )
-    expect(isRetryable(error)).toBe(false)
+    reportOf([row({ transaction_id: 'a'.repeat(32) })])
+    rejection(patched)
+    expect(await refund(orderRefunded())).toMatchObject({ outcome: 'rejected', conversion_ids: [CONVERSION] })
+    expect(patched).toHaveLength(1)
   })
 })
 
@@ -481,6 +494,7 @@ describe('refundConversion: batches', () => {
     nock(API)
       .get(`/v1/networks/reporting/events/${click(3)}`)
       .reply(200, { events: [] })
+    reportOf([])
     rejection(patched)
     saleAmount(put, OTHER_CONVERSION)
     await testDestination.testBatchAction('refundConversion', {

@@ -28,7 +28,7 @@ export const fields: Record<string, InputField> = {
   transaction_id: {
     label: 'Transaction ID',
     description:
-      "The Everflow click (transaction) ID of the order, when the refund event has it (context.referrer.id). With it, Everflow's events of that one click are searched; without it, Everflow's conversion report is searched by order ID.",
+      "The Everflow click (transaction) ID of the order, when the refund event has it (context.referrer.id). With it, that click's conversions are searched first; without it, or when they hold none of the order, Everflow's conversion report is searched by order ID.",
     type: 'string',
     required: false,
     default: { '@path': '$.context.referrer.id' }
@@ -60,7 +60,7 @@ export const fields: Record<string, InputField> = {
   },
   lookback_days: {
     label: 'Lookback Days',
-    description: `How many days before the refund the conversion is looked for, 1 to ${MAX_LOOKBACK_DAYS} (Everflow's conversion report reaches back ${MAX_LOOKBACK_DAYS} days). Used when the event has no Transaction ID.`,
+    description: `How many days before the refund the conversion report is searched by order ID, 1 to ${MAX_LOOKBACK_DAYS} (the report reaches back ${MAX_LOOKBACK_DAYS} days).`,
     type: 'integer',
     required: false,
     default: DEFAULT_LOOKBACK_DAYS,

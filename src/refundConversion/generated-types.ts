@@ -6,7 +6,7 @@ export interface Payload {
    */
   order_id: string
   /**
-   * The Everflow click (transaction) ID of the order, when the refund event has it (context.referrer.id). With it, Everflow's events of that one click are searched; without it, Everflow's conversion report is searched by order ID.
+   * The Everflow click (transaction) ID of the order, when the refund event has it (context.referrer.id). With it, that click's conversions are searched first; without it, or when they hold none of the order, Everflow's conversion report is searched by order ID.
    */
   transaction_id?: string
   /**
@@ -22,7 +22,7 @@ export interface Payload {
    */
   timestamp: string | number
   /**
-   * How many days before the refund the conversion is looked for, 1 to 365 (Everflow's conversion report reaches back 365 days). Used when the event has no Transaction ID.
+   * How many days before the refund the conversion report is searched by order ID, 1 to 365 (the report reaches back 365 days).
    */
   lookback_days?: number
   /**

@@ -126,15 +126,16 @@ function timeOf(value: string | number): number {
 
 const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10)
 
+/** The call that reads the click's conversions and events (openapi/reporting-events.yaml). */
+export function clickCall(transactionId: string): ApiCall {
+  return { method: 'GET', path: `/networks/reporting/events/${encodeURIComponent(transactionId)}` }
+}
+
 /**
- * The call that finds the order's conversions: the click's events when the refund has the transaction ID
- * (openapi/reporting-events.yaml), else the conversion report searched by order ID within the lookback window
- * (openapi/reporting-conversions.yaml), which reaches back 365 days from now only.
+ * The call that searches the conversion report by order ID within the lookback window
+ * (openapi/reporting-conversions.yaml); the report reaches back 365 days from now only.
  */
-export function lookupCall(refund: Refund, nowMs: number): ApiCall {
-  if (refund.transactionId !== undefined) {
-    return { method: 'GET', path: `/networks/reporting/events/${encodeURIComponent(refund.transactionId)}` }
-  }
+export function reportCall(refund: Refund, nowMs: number): ApiCall {
   const oldest = nowMs - (MAX_LOOKBACK_DAYS - 1) * DAY_MS
   if (refund.atMs < oldest) {
     throw new IntegrationError(
@@ -175,15 +176,15 @@ export function rowsOf(body: unknown): Row[] {
 
 /**
  * The order's base conversions among the rows: no post-conversion event, the order ID exactly (the report's search
- * may match more loosely), and, when searched by order ID, recorded within the lookback window. Each once.
+ * may match more loosely), and, from the report (`inWindow`), recorded within the lookback window. Each once.
  */
-export function conversionsOf(rows: Row[], refund: Refund): Conversion[] {
+export function conversionsOf(rows: Row[], refund: Refund, inWindow: boolean): Conversion[] {
   const found = new Map<string, Conversion>()
   for (const row of rows) {
     const id = typeof row.conversion_id === 'string' ? row.conversion_id : ''
     if (id === '' || row.is_event === true || row.order_id !== refund.orderId) continue
     const atSeconds = typeof row.conversion_unix_timestamp === 'number' ? row.conversion_unix_timestamp : undefined
-    if (refund.transactionId === undefined && atSeconds !== undefined && atSeconds * 1000 < windowStart(refund)) {
+    if (inWindow && atSeconds !== undefined && atSeconds * 1000 < windowStart(refund)) {
       continue
     }
     found.set(id, {
@@ -199,9 +200,8 @@ export function conversionsOf(rows: Row[], refund: Refund): Conversion[] {
 /** Why no conversion was found: retried while the refund is young (Everflow reports with a delay), then final. */
 export function notFound(refund: Refund, nowMs: number): Error {
   const where =
-    refund.transactionId !== undefined
-      ? `for the click ${refund.transactionId}`
-      : `in the ${refund.lookbackDays} days before the refund (${dateOf(windowStart(refund))} to ${dateOf(refund.atMs)})`
+    (refund.transactionId !== undefined ? `for the click ${refund.transactionId} nor ` : '') +
+    `in the ${refund.lookbackDays} days before the refund (${dateOf(windowStart(refund))} to ${dateOf(refund.atMs)})`
   const what = `No conversion in Everflow has order ID ${JSON.stringify(refund.orderId)} ${where}.`
   if (nowMs - refund.atMs < RETRY_NOT_FOUND_HOURS * HOUR_MS) {
     return new RetryableError(
@@ -209,10 +209,7 @@ export function notFound(refund: Refund, nowMs: number): Error {
     )
   }
   return new IntegrationError(
-    `${what} Check that the order's conversion was sent to Everflow with this same order ID` +
-      (refund.transactionId !== undefined
-        ? ' and this click, or leave Transaction ID unmapped to search by order ID.'
-        : ', or raise Lookback Days if the order is older.'),
+    `${what} Check that the order's conversion was sent to Everflow with this same order ID, or raise Lookback Days if the order is older.`,
     CONVERSION_NOT_FOUND,
     404
   )

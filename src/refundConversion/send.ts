@@ -7,8 +7,18 @@ import type { ApiAnswer, EverflowApi } from '../everflow-api'
 import { REFUND_FAILED, settingsError } from '../errors'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
-import { changeCall, conversionsOf, doneMessage, lookupCall, notFound, planRefund, readRefund, rowsOf } from './refund'
-import type { ApiCall } from './refund'
+import {
+  changeCall,
+  clickCall,
+  conversionsOf,
+  doneMessage,
+  notFound,
+  planRefund,
+  readRefund,
+  reportCall,
+  rowsOf
+} from './refund'
+import type { ApiCall, Conversion } from './refund'
 
 /**
  * Calls started per second by one perform or batch. A network's API keys share about 30 per second; 10 leaves room
@@ -85,7 +95,8 @@ function failure(answer: Exclude<ApiAnswer, { kind: 'ok' }>, call: ApiCall, api:
 }
 
 /**
- * One refund against Everflow: the lookup, then (unless there is nothing to change) the change. `onCall` is told of
+ * One refund against Everflow: the click's conversions when the refund has the click, else (or when the click shows
+ * none) the conversion report by order ID; then, unless there is nothing to change, the change. `onCall` is told of
  * every call before it is made (the toolkit shows them). Returns what was done.
  */
 export async function refundConversion(
@@ -95,13 +106,24 @@ export async function refundConversion(
   onCall?: (call: ApiCall) => void
 ): Promise<RefundResult> {
   const refund = readRefund(payload)
-  const lookup = lookupCall(refund, nowMs)
-  onCall?.(lookup)
-  const found = await (lookup.body ? api.send('POST', lookup.path, lookup.body) : api.get(lookup.path))
-  // An unknown click may answer 404: it has no conversions, as an empty list says.
-  const missingClick = found.kind === 'unexpected' && found.status === 404 && lookup.method === 'GET'
-  if (found.kind !== 'ok' && !missingClick) throw failure(found, lookup, api)
-  const conversions = conversionsOf(found.kind === 'ok' ? rowsOf(found.body) : [], refund)
+  let conversions: Conversion[] = []
+  if (refund.transactionId !== undefined) {
+    const lookup = clickCall(refund.transactionId)
+    onCall?.(lookup)
+    const found = await api.get(lookup.path)
+    // An unknown click may answer 404: it has no conversions, as an empty list says.
+    if (found.kind === 'ok') conversions = conversionsOf(rowsOf(found.body), refund, false)
+    else if (found.kind !== 'unexpected' || found.status !== 404) throw failure(found, lookup, api)
+  }
+  // Without the click, or when the click shows none (another click, or base conversions not among its events):
+  // the conversion report, by order ID.
+  if (conversions.length === 0) {
+    const lookup = reportCall(refund, nowMs)
+    onCall?.(lookup)
+    const found = await api.send('POST', lookup.path, lookup.body as object)
+    if (found.kind !== 'ok') throw failure(found, lookup, api)
+    conversions = conversionsOf(rowsOf(found.body), refund, true)
+  }
   if (conversions.length === 0) throw notFound(refund, nowMs)
 
   const plan = planRefund(refund, conversions)

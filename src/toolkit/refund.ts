@@ -7,7 +7,7 @@ import { API_HOSTS, regionOf } from '../everflow-api'
 import { isRetryable } from '../errors'
 import type { Settings } from '../generated-types'
 import type { Payload } from '../refundConversion/generated-types'
-import { conversionsOf, lookupCall, readRefund, rowsOf } from '../refundConversion/refund'
+import { clickCall, conversionsOf, readRefund, reportCall, rowsOf } from '../refundConversion/refund'
 import type { ApiCall, Refund } from '../refundConversion/refund'
 import { redact } from '../secrets'
 import { NOT_RETRIED } from './io'
@@ -82,8 +82,12 @@ export async function runRefund(
     perform: async (request, data) => {
       if (!context.send) {
         const refund = readRefund(data.payload)
-        const lookup = lookupCall(refund, Date.now())
-        calls.push(`${lookup.method} ${urlOf(lookup, settings, context.apiOrigin)}${json(lookup.body)}`)
+        const text = (call: ApiCall) => `${call.method} ${urlOf(call, settings, context.apiOrigin)}${json(call.body)}`
+        if (refund.transactionId !== undefined) calls.push(text(clickCall(refund.transactionId)))
+        const report = text(reportCall(refund, Date.now()))
+        calls.push(
+          refund.transactionId !== undefined ? `if the click shows no conversion of the order: ${report}` : report
+        )
         calls.push(...plannedChange(refund, urlOf({ method: 'GET', path: '' }, settings, context.apiOrigin)))
         return undefined
       }
@@ -149,14 +153,18 @@ export async function verifyRefunds(
       transaction_id: typeof referrer?.id === 'string' ? referrer.id : undefined,
       timestamp: String(event.timestamp ?? new Date(Date.now()).toISOString())
     })
-    const lookup = lookupCall(refund, Date.now())
-    const answer = await (lookup.body ? api.send('POST', lookup.path, lookup.body) : api.get(lookup.path))
-    if (answer.kind !== 'ok') {
+    const read = async (call: ApiCall, inWindow: boolean) => {
+      const answer = await (call.body ? api.send('POST', call.path, call.body) : api.get(call.path))
+      return answer.kind === 'ok' ? conversionsOf(rowsOf(answer.body), refund, inWindow) : undefined
+    }
+    let conversions = refund.transactionId !== undefined ? await read(clickCall(refund.transactionId), false) : []
+    if (conversions !== undefined && conversions.length === 0)
+      conversions = await read(reportCall(refund, Date.now()), true)
+    if (conversions === undefined) {
       problems = true
-      io.stdout.write(`order ${refund.orderId}: could not be read back (Everflow's API answered ${answer.kind})\n`)
+      io.stdout.write(`order ${refund.orderId}: could not be read back from Everflow's API\n`)
       continue
     }
-    const conversions = conversionsOf(rowsOf(answer.body), refund)
     if (conversions.length === 0) {
       problems = true
       io.stdout.write(`order ${refund.orderId}: no conversion found\n`)

@@ -54,6 +54,7 @@ describe('preview of a refund', () => {
         'line 1 (Order Refunded): dry-run',
         "  would call Everflow's Network API (dry run; --send calls it):",
         `    GET https://api.eflow.team/v1/networks/reporting/events/${TX}`,
+        '    if the click shows no conversion of the order: POST https://api.eflow.team/v1/networks/reporting/conversions?page=1&page_size=100 {"from":"2025-11-10","to":"2026-02-10","timezone_id":67,"show_conversions":true,"show_events":false,"query":{"filters":[],"search_terms":[{"search_type":"order_id","value":"o-1001"}]}}',
         '    then, for a full refund: PATCH https://api.eflow.team/v1/networks/reporting/conversions {"conversion_ids":["<each open base conversion found>"],"conversion_status":"rejected"} (nothing if already rejected)',
         ''
       ].join('\n')
