@@ -10,6 +10,13 @@ export const DEFAULT_LOOKBACK_DAYS = 90
 /** Everflow's conversion report reaches back over the prior 365 days only. */
 export const MAX_LOOKBACK_DAYS = 365
 
+/**
+ * A refund whose conversion is not found is retried while it is younger than this. Everflow's reports show a
+ * conversion within minutes of its postback, so a refund sent right after its order can arrive first; Segment
+ * retries a failed event for about 4 hours, and past that a missing conversion is missing for good.
+ */
+export const RETRY_NOT_FOUND_HOURS = 4
+
 export const fields: Record<string, InputField> = {
   order_id: {
     label: 'Order ID',
@@ -36,7 +43,7 @@ export const fields: Record<string, InputField> = {
   refund_amount: {
     label: 'Refunded Amount',
     description:
-      'How much of the order has been refunded in all, a plain decimal such as 20.00 (for a second partial refund: both together). Empty, or at least the sale amount, is a full refund: the conversion is rejected. Less is a partial refund, which needs Order Total.',
+      'How much of the order has been refunded in all, a plain decimal such as 20.00 (for a second partial refund: both together). Empty, or at least Order Total (without Order Total: at least the recorded sale amount), is a full refund: the conversion is rejected. Less is a partial refund, which needs Order Total.',
     // Text, as trackConversion's amount: a value such as "$20" reaches the action, which says what is wrong with it.
     type: 'string',
     required: false,
@@ -52,8 +59,7 @@ export const fields: Record<string, InputField> = {
   },
   timestamp: {
     label: 'Refund Time',
-    description:
-      'When the order was refunded. The conversion is looked for in the Lookback Days before it; a refund younger than a few hours whose conversion is not found yet is retried, as Everflow reports conversions with a delay.',
+    description: `When the order was refunded. The conversion is looked for in the Lookback Days before it; a refund younger than ${RETRY_NOT_FOUND_HOURS} hours whose conversion is not found yet is retried, as Everflow reports conversions with a delay.`,
     type: 'datetime',
     required: true,
     default: { '@path': '$.timestamp' }

@@ -10,7 +10,7 @@ export interface Payload {
    */
   transaction_id?: string
   /**
-   * How much of the order has been refunded in all, a plain decimal such as 20.00 (for a second partial refund: both together). Empty, or at least the sale amount, is a full refund: the conversion is rejected. Less is a partial refund, which needs Order Total.
+   * How much of the order has been refunded in all, a plain decimal such as 20.00 (for a second partial refund: both together). Empty, or at least Order Total (without Order Total: at least the recorded sale amount), is a full refund: the conversion is rejected. Less is a partial refund, which needs Order Total.
    */
   refund_amount?: string
   /**
@@ -18,7 +18,7 @@ export interface Payload {
    */
   order_total?: string
   /**
-   * When the order was refunded. The conversion is looked for in the Lookback Days before it; a refund younger than a few hours whose conversion is not found yet is retried, as Everflow reports conversions with a delay.
+   * When the order was refunded. The conversion is looked for in the Lookback Days before it; a refund younger than 4 hours whose conversion is not found yet is retried, as Everflow reports conversions with a delay.
    */
   timestamp: string | number
   /**

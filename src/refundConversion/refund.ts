@@ -2,18 +2,11 @@
 // a refund changes and the call that changes it. send.ts wires them to Everflow's Network API.
 import { IntegrationError, PayloadValidationError, RetryableError } from '@segment/actions-core'
 import { CONVERSION_NOT_FOUND, REFUND_AMBIGUOUS } from '../errors'
-import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS } from './fields'
+import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, RETRY_NOT_FOUND_HOURS } from './fields'
 import type { Payload } from './generated-types'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 const HOUR_MS = 60 * 60 * 1000
-
-/**
- * A refund whose conversion is not found is retried while it is younger than this. Everflow's reports show a
- * conversion within minutes of its postback, so a refund sent right after its order can arrive first; Segment
- * retries a failed event for about 4 hours, and past that a missing conversion is missing for good.
- */
-export const RETRY_NOT_FOUND_HOURS = 4
 
 /**
  * The timezone of the report's dates: the one in Everflow's own examples. The dates are whole days, one day wider

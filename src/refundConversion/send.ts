@@ -96,20 +96,14 @@ function failure(answer: Exclude<ApiAnswer, { kind: 'ok' }>, call: ApiCall, api:
 
 /**
  * One refund against Everflow: the click's conversions when the refund has the click, else (or when the click shows
- * none) the conversion report by order ID; then, unless there is nothing to change, the change. `onCall` is told of
- * every call before it is made (the toolkit shows them). Returns what was done.
+ * none) the conversion report by order ID; then, unless there is nothing to change, the change. Returns what was
+ * done.
  */
-export async function refundConversion(
-  api: EverflowApi,
-  payload: Payload,
-  nowMs: number,
-  onCall?: (call: ApiCall) => void
-): Promise<RefundResult> {
+export async function refundConversion(api: EverflowApi, payload: Payload, nowMs: number): Promise<RefundResult> {
   const refund = readRefund(payload)
   let conversions: Conversion[] = []
   if (refund.transactionId !== undefined) {
     const lookup = clickCall(refund.transactionId)
-    onCall?.(lookup)
     const found = await api.get(lookup.path)
     // An unknown click may answer 404: it has no conversions, as an empty list says.
     if (found.kind === 'ok') conversions = conversionsOf(rowsOf(found.body), refund, false)
@@ -119,7 +113,6 @@ export async function refundConversion(
   // the conversion report, by order ID.
   if (conversions.length === 0) {
     const lookup = reportCall(refund, nowMs)
-    onCall?.(lookup)
     const found = await api.send('POST', lookup.path, lookup.body as object)
     if (found.kind !== 'ok') throw failure(found, lookup, api)
     conversions = conversionsOf(rowsOf(found.body), refund, true)
@@ -139,7 +132,6 @@ export async function refundConversion(
     message: doneMessage(refund, plan)
   }
   if (!change) return { ...result, outcome: 'unchanged' }
-  onCall?.(change)
   const changed = await api.send(change.method as 'PUT' | 'PATCH', change.path, change.body as object)
   if (changed.kind !== 'ok') throw failure(changed, change, api)
   if ((changed.body as { result?: unknown } | undefined)?.result !== true) {
