@@ -20,7 +20,9 @@ const PAGES: Record<string, string[]> = {
     'action',
     'fields',
     'parameters',
-    'presets'
+    'presets',
+    'refundAction',
+    'refundFields'
   ],
   'README.md': ['parameters']
 }
@@ -52,15 +54,15 @@ function settingsTable(fields: Record<string, GlobalSetting>): string {
   )
 }
 
-function requirement(key: string, field: InputField): string {
+function requirement(key: string, field: InputField, checked: ReadonlySet<string>): string {
   if (field.required) return 'yes'
-  return CHECKED_BY_THE_ACTION.has(key) ? 'yes (checked by the action)' : 'no'
+  return checked.has(key) ? 'yes (checked by the action)' : 'no'
 }
 
-function fieldsTable(fields: Record<string, InputField>): string {
+function fieldsTable(fields: Record<string, InputField>, checked: ReadonlySet<string> = CHECKED_BY_THE_ACTION): string {
   const rows = Object.entries(fields).map(
     ([key, field]) =>
-      `| ${field.label} | \`${key}\` | ${field.type} | ${requirement(key, field)} | ${describeMapping(field.default)} | ${cell(field.description)} |`
+      `| ${field.label} | \`${key}\` | ${field.type} | ${requirement(key, field, checked)} | ${describeMapping(field.default)} | ${cell(field.description)} |`
   )
   return [
     '| Field | Key | Type | Required | Default mapping | Description |',
@@ -88,7 +90,9 @@ function presetsTable(): string {
     const defaults = defaultValues(destination.actions[preset.partnerAction].fields)
     const mapping =
       JSON.stringify(preset.mapping) === JSON.stringify(defaults)
-        ? 'the default mapping above'
+        ? preset.partnerAction === 'trackConversion'
+          ? 'the default mapping above'
+          : `the default mapping of ${destination.actions[preset.partnerAction].title} below`
         : `its own: ${Object.keys(preset.mapping ?? {})
             .map((key) => `\`${key}\``)
             .join(', ')}`
@@ -100,14 +104,19 @@ function presetsTable(): string {
 export function generatedParts(): Record<string, string> {
   const action = destination.actions.trackConversion
   const plugin = pluginDestination.actions.everflowPlugin
+  const refund = destination.actions.refundConversion
+  const actionText = (one: typeof action) =>
+    `**${one.title}** (\`${Object.keys(destination.actions).find((key) => destination.actions[key] === one)}\`): ${one.description}\n\nDefault subscription: \`${one.defaultSubscription}\``
   return {
     'plugin-settings': settingsTable(pluginDestination.settings ?? {}),
     'plugin-action': `**${plugin.title}** (\`everflowPlugin\`): ${plugin.description}\n\nDefault subscription: \`${plugin.defaultSubscription}\``,
     settings: settingsTable(destination.authentication?.fields ?? {}),
-    action: `**${action.title}** (\`trackConversion\`): ${action.description}\n\nDefault subscription: \`${action.defaultSubscription}\``,
+    action: actionText(action),
     fields: fieldsTable(action.fields),
     parameters: parametersTable(action.fields),
-    presets: presetsTable()
+    presets: presetsTable(),
+    refundAction: actionText(refund),
+    refundFields: fieldsTable(refund.fields, new Set())
   }
 }
 

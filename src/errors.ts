@@ -20,6 +20,12 @@ export const POSTBACK_HOST_LOOKUP_FAILED = 'POSTBACK_HOST_LOOKUP_FAILED'
 export const EVERFLOW_API_UNAVAILABLE = 'EVERFLOW_API_UNAVAILABLE'
 /** Everflow's Network API rate limit was hit while checking the API Key. */
 export const EVERFLOW_API_RATE_LIMITED = 'EVERFLOW_API_RATE_LIMITED'
+/** A refund found no conversion of its order in Everflow (final: the refund is too old to wait for the report). */
+export const CONVERSION_NOT_FOUND = 'EVERFLOW_CONVERSION_NOT_FOUND'
+/** A partial refund found several conversions of its order and cannot tell which one to lower. */
+export const REFUND_AMBIGUOUS = 'EVERFLOW_REFUND_AMBIGUOUS'
+/** Everflow's Network API answered a refund's lookup or change unexpectedly. */
+export const REFUND_FAILED = 'EVERFLOW_REFUND_FAILED'
 
 /** The error of every wrong setting: a 400 with the code INVALID_SETTINGS. */
 export function settingsError(message: string): IntegrationError {

@@ -38,10 +38,14 @@ export interface ApiClientOptions {
   requestsPerSecond?: number
   /** How often a 429 is waited out and retried before it is returned; 0 (the settings check) returns it at once. */
   retriesOnRateLimit?: number
+  /** A 429 that asks for a longer wait than this is returned at once instead of waited out (an action cannot wait long). */
+  maxWaitMs?: number
   /** Told before each wait after a 429, so a tool can say it is backing off. */
   onRateLimited?: (waitMs: number, retry: number) => void
   sleep?: (ms: number) => Promise<void>
 }
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH'
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -97,13 +101,14 @@ export function createEverflowApi(options: ApiClientOptions) {
   const pace = createPacer(options.requestsPerSecond, wait)
   const base = options.apiOrigin ? `${new URL(options.apiOrigin).origin}/v1` : API_HOSTS[options.region]
 
-  async function once(path: string): Promise<ApiAnswer> {
+  async function once(method: Method, path: string, body?: object): Promise<ApiAnswer> {
     await pace()
     try {
       const response = await options.request(`${base}${path}`, {
-        method: 'GET',
+        method,
         // The key travels only in this header: never in the URL, a message or a log line.
         headers: { 'X-Eflow-API-Key': options.apiKey },
+        ...(body === undefined ? {} : { json: body }),
         throwHttpErrors: false,
         redirect: 'manual'
       })
@@ -114,19 +119,25 @@ export function createEverflowApi(options: ApiClientOptions) {
     }
   }
 
+  /** One call to a path under /v1, waiting out up to retriesOnRateLimit 429s. */
+  async function call(method: Method, path: string, body?: object): Promise<ApiAnswer> {
+    const retries = options.retriesOnRateLimit ?? 0
+    for (let retry = 1; ; retry++) {
+      const answer = await once(method, path, body)
+      if (answer.kind !== 'rate-limited' || retry > retries) return answer
+      const waitMs = answer.retryAfterMs ?? Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (retry - 1))
+      if (options.maxWaitMs !== undefined && waitMs > options.maxWaitMs) return answer
+      options.onRateLimited?.(waitMs, retry)
+      await wait(waitMs)
+    }
+  }
+
   return {
     region: options.region,
-    /** GET a path under /v1 (for example /networks), waiting out up to retriesOnRateLimit 429s. */
-    async get(path: string): Promise<ApiAnswer> {
-      const retries = options.retriesOnRateLimit ?? 0
-      for (let retry = 1; ; retry++) {
-        const answer = await once(path)
-        if (answer.kind !== 'rate-limited' || retry > retries) return answer
-        const waitMs = answer.retryAfterMs ?? Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (retry - 1))
-        options.onRateLimited?.(waitMs, retry)
-        await wait(waitMs)
-      }
-    }
+    /** GET a path under /v1 (for example /networks). */
+    get: (path: string): Promise<ApiAnswer> => call('GET', path),
+    /** POST, PUT or PATCH a JSON body to a path under /v1. */
+    send: (method: Exclude<Method, 'GET'>, path: string, body: object): Promise<ApiAnswer> => call(method, path, body)
   }
 }
 

@@ -2,7 +2,7 @@
 
 export interface Settings {
   /**
-   * Your Everflow network API key (Control Center > Security). It is used only to check these settings and is never sent with conversions.
+   * Your Everflow network API key (Control Center > Security). It checks these settings and, for Refund Conversion, finds and changes conversions through Everflow's Network API (that needs Full Access to Reporting). It is never sent with conversion postbacks.
    */
   apiKey: string
   /**
@@ -22,7 +22,7 @@ export interface Settings {
    */
   verificationToken?: string
   /**
-   * Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used to check the API key.
+   * Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used for the API key's calls: the settings check and refunds.
    */
   apiRegion?: string
 }

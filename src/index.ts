@@ -3,6 +3,7 @@ import type { DestinationDefinition } from '@segment/actions-core'
 import type { Settings } from './generated-types'
 import { testAuthentication } from './authentication'
 import { createTrackConversion } from './trackConversion'
+import { createRefundConversion } from './refundConversion'
 import type { Transport } from './trackConversion/send'
 import type { ApiTransport } from './everflow-api'
 import { dnsLookup } from './addresses'
@@ -18,6 +19,7 @@ export function createDestination(transport: Transport & ApiTransport = {}): Des
   // One set of connections for every postback of this destination, each refused if it would reach a private address.
   const guard = new ConnectionGuard({ lookup, allowAddress: transport.allowAddress })
   const trackConversion = createTrackConversion(transport, guard)
+  const refundConversion = createRefundConversion(transport)
   return {
     name: 'Everflow (Actions)',
     slug: 'actions-everflow',
@@ -29,7 +31,7 @@ export function createDestination(transport: Transport & ApiTransport = {}): Des
         apiKey: {
           label: 'API Key',
           description:
-            'Your Everflow network API key (Control Center > Security). It is used only to check these settings and is never sent with conversions.',
+            "Your Everflow network API key (Control Center > Security). It checks these settings and, for Refund Conversion, finds and changes conversions through Everflow's Network API (that needs Full Access to Reporting). It is never sent with conversion postbacks.",
           type: 'password',
           required: true
         },
@@ -64,7 +66,7 @@ export function createDestination(transport: Transport & ApiTransport = {}): Des
         apiRegion: {
           label: 'API Region',
           description:
-            'Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used to check the API key.',
+            "Where your Everflow account is hosted: US, or EU for accounts on the EU API host. Used for the API key's calls: the settings check and refunds.",
           type: 'string',
           required: false,
           choices: [
@@ -83,10 +85,18 @@ export function createDestination(transport: Transport & ApiTransport = {}): Des
         partnerAction: 'trackConversion',
         mapping: defaultValues(trackConversion.fields),
         type: 'automatic'
+      },
+      {
+        name: 'Order Refunded',
+        subscribe: 'type = "track" and event = "Order Refunded"',
+        partnerAction: 'refundConversion',
+        mapping: defaultValues(refundConversion.fields),
+        type: 'automatic'
       }
     ],
     actions: {
-      trackConversion
+      trackConversion,
+      refundConversion
     }
   }
 }

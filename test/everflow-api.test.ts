@@ -58,6 +58,42 @@ describe('Everflow API client', () => {
     expect(nock.pendingMocks()).toEqual([])
   })
 
+  it.each(['POST', 'PUT', 'PATCH'] as const)(
+    '%s sends its body as JSON, the key in its header only',
+    async (method) => {
+      const seen: Array<[string, unknown, string]> = []
+      nock('https://api.eflow.team', { reqheaders: { 'x-eflow-api-key': KEY } })
+        .intercept('/v1/x', method)
+        .reply(function (uri, body) {
+          seen.push([uri, body, String(this.req.headers['content-type'])])
+          return [200, { result: true }]
+        })
+      const api = createEverflowApi({ request: createRequestClient(), apiKey: KEY, region: 'us' })
+      expect(await api.send(method, '/x', { a: [1] })).toEqual({ kind: 'ok', status: 200, body: { result: true } })
+      expect(seen).toEqual([['/v1/x', { a: [1] }, 'application/json']])
+    }
+  )
+
+  it('returns a 429 at once when it asks for a longer wait than maxWaitMs, and waits out a shorter one', async () => {
+    nock('https://api.eflow.team')
+      .get('/v1/x')
+      .reply(429, {}, { 'Retry-After': '2' })
+      .get('/v1/x')
+      .reply(429, {}, { 'Retry-After': '6' })
+    const { waits, wait } = recordedWaits()
+    const api = createEverflowApi({
+      request: createRequestClient(),
+      apiKey: KEY,
+      region: 'us',
+      retriesOnRateLimit: 3,
+      maxWaitMs: 5000,
+      sleep: wait
+    })
+    expect(await api.get('/x')).toEqual({ kind: 'rate-limited', retryAfterMs: 6000 })
+    expect(waits).toEqual([2000])
+    expect(nock.pendingMocks()).toEqual([])
+  })
+
   it('returns the answer after a 429 that was waited out', async () => {
     nock('https://api.eflow.team').get('/v1/x').reply(429, {}).get('/v1/x').reply(200, { ok: 1 })
     const api = createEverflowApi({

@@ -102,6 +102,10 @@ describe('npm run export:monorepo', () => {
       'trackConversion/index.ts',
       'trackConversion/generated-types.ts',
       '__tests__/trackConversion.test.ts',
+      'refundConversion/index.ts',
+      'refundConversion/refund.ts',
+      'refundConversion/generated-types.ts',
+      '__tests__/refundConversion.test.ts',
       '__tests__/fuzz.test.ts',
       '__tests__/snapshot.test.ts',
       '__tests__/__snapshots__/snapshot.test.ts.snap',
@@ -112,6 +116,7 @@ describe('npm run export:monorepo', () => {
     for (const file of [
       'cli.ts',
       'toolkit',
+      '__tests__/toolkit/refund.test.ts',
       '__tests__/cli.test.ts',
       '__tests__/package.test.ts',
       '__tests__/project.test.ts',

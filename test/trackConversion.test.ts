@@ -428,10 +428,11 @@ describe('inputs as sources and settings files write them', () => {
 describe('definition', () => {
   it('is registered as Segment expects', () => {
     expect(definition).toMatchObject({ name: 'Everflow (Actions)', slug: 'actions-everflow', mode: 'cloud' })
-    expect(Object.keys(definition.actions)).toEqual(['trackConversion'])
+    expect(Object.keys(definition.actions)).toEqual(['trackConversion', 'refundConversion'])
     expect(definition.actions.trackConversion.defaultSubscription).toBe(
       'type = "track" and event = "Order Completed" and context.referrer.type = "everflow"'
     )
+    expect(definition.actions.refundConversion.defaultSubscription).toBe('type = "track" and event = "Order Refunded"')
     expect(Object.keys(definition.authentication?.fields ?? {})).toEqual([
       'apiKey',
       'eventMapping',
@@ -442,13 +443,20 @@ describe('definition', () => {
     ])
   })
 
-  it('has an Order Completed preset with the default mapping', () => {
+  it("has an Order Completed and an Order Refunded preset, each with its action's default mapping", () => {
     expect(definition.presets).toEqual([
       {
         name: 'Order Completed',
         subscribe: 'type = "track" and event = "Order Completed" and context.referrer.type = "everflow"',
         partnerAction: 'trackConversion',
         mapping: defaultValues(definition.actions.trackConversion.fields),
+        type: 'automatic'
+      },
+      {
+        name: 'Order Refunded',
+        subscribe: 'type = "track" and event = "Order Refunded"',
+        partnerAction: 'refundConversion',
+        mapping: defaultValues(definition.actions.refundConversion.fields),
         type: 'automatic'
       }
     ])

@@ -293,10 +293,13 @@ export function subscriptionsOf(
   }))
 }
 
-/** The definition's presets that subscribe by FQL, named as the output names them. */
+/**
+ * The definition's Track Conversion presets that subscribe by FQL, named as the output names them. (Refunds have
+ * their own path in the preview.)
+ */
 export function presetsOf(definition: DestinationDefinition<Settings>) {
   return (definition.presets ?? []).flatMap((preset) =>
-    'subscribe' in preset && preset.subscribe
+    'subscribe' in preset && preset.subscribe && preset.partnerAction === 'trackConversion'
       ? [
           {
             name: `preset ${JSON.stringify(preset.name ?? preset.partnerAction)}`,

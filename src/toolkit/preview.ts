@@ -3,6 +3,7 @@
 // postback URL. Nothing is sent without --send.
 import path from 'path'
 import { parseArgs } from 'util'
+import type { SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../generated-types'
 import { parseSettings } from '../settings'
 import { redact, redactUrl, secretsOf } from '../secrets'
@@ -12,6 +13,7 @@ import {
   asTrack,
   blameMapping,
   destinationFor,
+  testTransport,
   EXAMPLES,
   EXIT,
   matchOf,
@@ -29,6 +31,7 @@ import {
 } from './io'
 import type { ActiveSubscription, Input, Io, Seen } from './io'
 import { DEFAULT_REQUESTS_PER_SECOND, verifySent, VERIFY_OPTIONS } from './verify'
+import { describeRefund, isRefundEvent, runRefund, verifyRefunds } from './refund'
 
 export type Outcome = 'dry-run' | 'sent' | 'not-subscribed' | 'rejected' | 'retryable'
 
@@ -231,12 +234,26 @@ export async function preview(argv: string[], io: Io): Promise<number> {
   const details = values.details || inputs.length === 1
 
   const results: EventResult[] = []
+  const refunded: SegmentEvent[] = []
   for (const input of inputs) {
     // A dry run never waits on anything, so let Ctrl-C and a closed output (events of the process) be seen.
     if (results.length % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
     if (io.signal?.aborted) {
       io.stderr.write(`${stopCause(io)}: stopped; ${inputs.length - results.length} event(s) not run.\n`)
       break
+    }
+    // Order Refunded goes to Refund Conversion, as its preset subscribes it (unless the options aim at Track Conversion).
+    const refundEvent = input.event && !values.subscription && !values.mapping ? asTrack(input.event).event : undefined
+    if (refundEvent && isRefundEvent(refundEvent)) {
+      const run = await runRefund(definition, refundEvent, input.line, settings, {
+        send: values.send,
+        secrets,
+        apiOrigin: testTransport(io).apiOrigin
+      })
+      results.push({ line: run.line, event: run.event, outcome: run.outcome, error: run.error })
+      if (run.outcome === 'sent') refunded.push(refundEvent)
+      io.stdout.write(`${values.json ? JSON.stringify(run) : describeRefund(run)}\n`)
+      continue
     }
     const result = await runEvent(destination, input, settings, subscriptions, seen, { send: values.send, secrets })
     results.push(result)
@@ -249,6 +266,10 @@ export async function preview(argv: string[], io: Io): Promise<number> {
   io.stderr.write(`${summaryOf(results, values.send)}\n`)
   if (results.length < inputs.length) return stoppedCode(io)
   const failed = results.some((r) => r.outcome === 'rejected' || r.outcome === 'retryable')
+  if (values.verify && refunded.length > 0) {
+    const unchecked = await verifyRefunds(io, settings, refunded, values)
+    if (refunded.length === results.length) return failed || unchecked ? EXIT.someFailed : EXIT.ok
+  }
   if (values.verify) {
     const sent = results.filter((r) => r.outcome === 'sent' && r.transactionId)
     const problems = await verifySent(

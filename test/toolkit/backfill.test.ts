@@ -24,7 +24,9 @@ const mixed = (url: string) => {
   return { status: 200 }
 }
 
+// Track Conversion's presets: refunds are not backfilled.
 const NO_PRESET = `matches no preset: ${(createDestination().presets ?? [])
+  .filter((preset) => preset.partnerAction === 'trackConversion')
   .flatMap((preset) => ('subscribe' in preset ? [`preset ${JSON.stringify(preset.name)} (${preset.subscribe})`] : []))
   .join('; ')}. Segment sends it to no action; not a failure`
 
