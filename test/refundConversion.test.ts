@@ -228,6 +228,67 @@ describe('refundConversion: a full refund', () => {
   })
 })
 
+describe('refundConversion: reading the refund', () => {
+  it('refuses a blank order id, naming where it comes from', async () => {
+    const error = await thrown(() => refund(orderRefunded({ order_id: '  ' })))
+    expect(error.message).toBe(
+      'order_id is missing: the refund names no order (properties.order_id, the default mapping), so its conversion cannot be found. Send the order ID that the conversion was sent with.'
+    )
+  })
+
+  it('refuses a transaction id with spaces or URL characters', async () => {
+    const event = orderRefunded()
+    const error = await thrown(() =>
+      refund({ ...event, context: { referrer: { type: 'everflow', id: 'ab c/1' } } as SegmentEvent['context'] })
+    )
+    expect(error.message).toContain('transaction_id "ab c/1" is not an Everflow transaction ID')
+  })
+
+  it('reads a blank transaction id as none, and a padded order id trimmed', async () => {
+    const bodies: unknown[] = []
+    reportOf([row()], bodies)
+    rejection([])
+    const event = { ...orderRefunded({ order_id: ` ${ORDER} ` }), context: { referrer: { type: 'everflow', id: ' ' } } }
+    expect(await refund(event as SegmentEvent)).toMatchObject({ outcome: 'rejected', order_id: ORDER })
+    expect(bodies).toEqual([REPORT_QUERY])
+  })
+
+  it.each([0, 366])('refuses Lookback Days %i, without a call', async (days) => {
+    const error = await thrown(() =>
+      testDestination.testAction('refundConversion', {
+        event: orderRefunded({}, false),
+        settings,
+        mapping: { lookback_days: days },
+        useDefaultMappings: true
+      })
+    )
+    expect(error.message).toBe(
+      `lookback_days ${days} is not a number of days from 1 to 365. Set Lookback Days within that range.`
+    )
+  })
+
+  it('takes Lookback Days of 1 and 365', async () => {
+    // Already rejected, so each refund ends with the lookup; a day back still holds a conversion 23 hours old.
+    reportOf([row({ status: 'rejected', conversion_unix_timestamp: Date.parse('2026-02-08T13:00:00Z') / 1000 })])
+    reportOf([row({ status: 'rejected' })])
+    for (const days of [1, 365]) {
+      await testDestination.testAction('refundConversion', {
+        event: orderRefunded({}, false),
+        settings: { ...settings },
+        mapping: { lookback_days: days },
+        useDefaultMappings: true
+      })
+    }
+    expect(nock.pendingMocks()).toEqual([])
+  })
+
+  it('skips report rows without a conversion id', async () => {
+    reportOf([row({ conversion_id: '' }), row({ conversion_id: undefined })])
+    const error = await thrown(() => refund(orderRefunded({}, false)))
+    expect(error.message).toContain('No conversion in Everflow has order ID')
+  })
+})
+
 describe('refundConversion: a partial refund', () => {
   it('sets the sale amount to Order Total minus the refunded amount', async () => {
     const put: unknown[] = []

@@ -97,9 +97,12 @@ export function readRefund(payload: Payload): Refund {
   if (Number.isNaN(atMs)) {
     refuse(`timestamp ${JSON.stringify(payload.timestamp)} is not a date. Map Refund Time to the event's timestamp.`)
   }
+  // The framework checks that it is a whole number, not its range.
   const lookbackDays = payload.lookback_days ?? DEFAULT_LOOKBACK_DAYS
-  if (!Number.isInteger(lookbackDays) || lookbackDays < 1 || lookbackDays > MAX_LOOKBACK_DAYS) {
-    refuse(`lookback_days ${lookbackDays} is not a whole number of days from 1 to ${MAX_LOOKBACK_DAYS}.`)
+  if (lookbackDays < 1 || lookbackDays > MAX_LOOKBACK_DAYS) {
+    refuse(
+      `lookback_days ${lookbackDays} is not a number of days from 1 to ${MAX_LOOKBACK_DAYS}. Set Lookback Days within that range.`
+    )
   }
   return {
     orderId,
