@@ -41,6 +41,19 @@ export interface Layout {
   targetOf: (file: string) => string | undefined
 }
 
+/**
+ * The module names a file imports, each with the position of its opening quote: imports and require() calls as
+ * TypeScript finds them, and require.resolve() of a relative path (a test that hands a module's file to a child
+ * process), which TypeScript does not report.
+ */
+function importsOf(text: string): Array<{ fileName: string; pos: number }> {
+  const resolved = [...text.matchAll(/require\.resolve\(\s*(['"])(\.[^'"]*)\1/g)].map((match) => ({
+    fileName: match[2],
+    pos: match.index + match[0].indexOf(match[1])
+  }))
+  return [...ts.preProcessFile(text, true, true).importedFiles, ...resolved]
+}
+
 /** Where a project file goes inside the cloud destination's folder, or undefined when it is not exported there. */
 function cloudTarget(file: string): string | undefined {
   if (PROJECT_ONLY.some((rule) => rule.test(file))) return undefined
@@ -176,7 +189,7 @@ export function planExport(root: string, allowedPackages: Set<string>, layout: L
     if (/\.ts$/.test(file)) text = withoutCounts(root, file, text)
     if (/\.(ts|js)$/.test(file)) {
       const edits: Array<{ start: number; end: number; replacement: string }> = []
-      for (const { fileName: specifier, pos } of ts.preProcessFile(text, true, true).importedFiles) {
+      for (const { fileName: specifier, pos } of importsOf(text)) {
         if (!specifier.startsWith('.')) {
           if (isBuiltin(specifier)) continue
           const name = packageName(specifier)

@@ -359,6 +359,18 @@ describe('planExport refuses what the monorepo could not run', () => {
   })
 })
 
+describe('planExport rewrites module paths', () => {
+  it('in require.resolve() too, as a test that hands a module to a child process uses it', () => {
+    const root = path.join(scratch, 'resolve-project')
+    write(path.join(root, 'src/index.ts'), 'export default {}\n')
+    write(path.join(root, 'src/deep/thing.ts'), 'export const x = 1\n')
+    write(path.join(root, 'test/child.test.ts'), "const file = require.resolve('../src/deep/thing')\n")
+    const { files } = planExport(root, new Set(MONOREPO_PACKAGES))
+    expect(files.get('__tests__/child.test.ts')).toBe("const file = require.resolve('../deep/thing')\n")
+    expect(files.has('deep/thing.ts')).toBe(true)
+  })
+})
+
 describe("the export of this project's own files", () => {
   it('speaks only of what the monorepo has: no toolkit, benchmark, docs/ or hardening counts', () => {
     const allowed = new Set([...MONOREPO_PACKAGES, ...Object.keys(ADDED_DEV_DEPENDENCIES)])

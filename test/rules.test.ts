@@ -356,8 +356,9 @@ describe('timestamps', () => {
   // Jest's process.env is a copy, so each time zone gets a Node process of its own.
   it("reads dates and times without a zone as UTC, whatever the machine's time zone", () => {
     const inputs = ['2026-01-31 12:00:00', '2026-01-31T12:00:00', '2026-01-31T12:00:00.000', '2026-01-31']
+    const postbackFile = require.resolve('../src/trackConversion/postback')
     const script = `
-      const { buildPostback } = require('./src/trackConversion/postback')
+      const { buildPostback } = require(${JSON.stringify(postbackFile)})
       const settings = { postbackBase: 'https://www.trkexample.com/', postbackHost: 'www.trkexample.com', networkId: '1', eventIds: new Map([['Order Completed', 0]]) }
       const sent = ${JSON.stringify(inputs)}.map((timestamp) => new URL(buildPostback({ transaction_id: 'a', referrer_type: 'everflow', event_name: 'Order Completed', timestamp }, settings).url).searchParams.get('timestamp'))
       console.log(JSON.stringify({ offset: new Date(Date.UTC(2026, 0, 31, 12)).getTimezoneOffset(), sent }))`
