@@ -9,6 +9,7 @@ import { createTestIntegration, Destination, IntegrationError, RetryableError } 
 import productionDefinition, { createDestination } from '../src'
 import { isPrivateAddress } from '../src/addresses'
 import type { HostLookup } from '../src/addresses'
+import { ConnectionGuard } from '../src/connection-guard'
 import { checkPostbackHost } from '../src/hosts'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion'
 import {
@@ -217,6 +218,36 @@ describe('when a postback connects', () => {
     expect(multistatus.map(({ status }) => status)).toEqual([400, 400])
     expect(multistatus[1].errormessage).toContain(`${HOST} resolves to 10.1.2.3, a private or local address`)
     expect(connections).toBe(0)
+  })
+})
+
+describe("the guard's lookup, as net calls it", () => {
+  type Lookup = (host: string, options: object, callback: (...answer: unknown[]) => void) => void
+  const guardLookup = (addresses: string[]) =>
+    (
+      new ConnectionGuard({ lookup: () => Promise.resolve(addresses) }).httpsAgent as unknown as {
+        options: { lookup: Lookup }
+      }
+    ).options.lookup
+  const ask = (lookup: Lookup, options: object) =>
+    new Promise<unknown[]>((resolve) => lookup(HOST, options, (...answer) => resolve(answer)))
+
+  it('answers every address with its family, or the first one of the family asked for', async () => {
+    const lookup = guardLookup([PUBLIC_ADDRESS, '2606:4700::6810:84e5'])
+    expect(await ask(lookup, { all: true })).toEqual([
+      null,
+      [
+        { address: PUBLIC_ADDRESS, family: 4 },
+        { address: '2606:4700::6810:84e5', family: 6 }
+      ]
+    ])
+    expect(await ask(lookup, {})).toEqual([null, PUBLIC_ADDRESS, 4])
+    expect(await ask(lookup, { family: 6 })).toEqual([null, '2606:4700::6810:84e5', 6])
+  })
+
+  it('fails with ENODATA when no address of the family asked for exists', async () => {
+    const [error] = await ask(guardLookup([PUBLIC_ADDRESS]), { family: 6 })
+    expect((error as { code?: string }).code).toBe('ENODATA')
   })
 })
 

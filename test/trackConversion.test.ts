@@ -15,7 +15,6 @@ import {
   ORDER_TIMESTAMP,
   neverAnswers,
   orderCompleted,
-  publicLookup,
   queryOf,
   settings,
   subscriptionTo,
@@ -232,7 +231,7 @@ describe('trackConversion', () => {
     it('a timeout is retried', async () => {
       // Everflow takes the request and never answers; a 50 ms timeout instead of the framework's 10 s.
       nock(TRACKING_ORIGIN).get('/').query(true).reply(neverAnswers)
-      const impatient = createTestIntegration(createDestination({ lookup: publicLookup, timeout: 50 }))
+      const impatient = createTestIntegration(createDestination({ timeout: 50 }))
       const error = await thrown(() =>
         impatient.testAction('trackConversion', { event: orderCompleted(), settings, useDefaultMappings: true })
       )
