@@ -206,13 +206,19 @@ function isoMilliseconds(match: RegExpExecArray): number {
     `${year}-${month}-${day}T${hour}:${minute}:${second}.${fraction.slice(0, 3).padEnd(3, '0')}`
   )
   // dayjs, like Date.UTC, rolls 30 February over to March and 24:00 to the next day: a real date reads back the same.
+  // (The getters read back what format() would, without writing text for every event.)
   const real =
-    wallTime.format('YYYY-MM-DD HH:mm:ss') === `${year}-${month}-${day} ${hour}:${minute}:${second}` &&
+    wallTime.year() === Number(year) &&
+    wallTime.month() + 1 === Number(month) &&
+    wallTime.date() === Number(day) &&
+    wallTime.hour() === Number(hour) &&
+    wallTime.minute() === Number(minute) &&
+    wallTime.second() === Number(second) &&
     Number(oh) <= 23 &&
     Number(om) <= 59
   if (!real) return NaN
   const offsetMinutes = (Number(oh) * 60 + Number(om)) * (sign === '-' ? -1 : 1)
-  return wallTime.subtract(offsetMinutes, 'minute').valueOf()
+  return wallTime.valueOf() - offsetMinutes * 60_000
 }
 
 function readUnixSeconds(value: unknown): string | undefined {
