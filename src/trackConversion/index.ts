@@ -6,7 +6,7 @@ import type { Settings } from '../generated-types'
 import { batchErrorResult } from '../errors'
 import type { ConnectionGuard } from '../connection-guard'
 import { forEachBounded } from '../pool'
-import { secretsOf } from '../secrets'
+import { redactUrl, secretsOf } from '../secrets'
 import { ORDER_COMPLETED_SUBSCRIPTION } from '../subscriptions'
 import { parseSettings } from '../settings'
 import type { ParsedSettings } from '../settings'
@@ -57,8 +57,12 @@ export function createTrackConversion(
       const secrets = secretsOf(settings)
       await forEachBounded(payloads, MAX_POSTBACKS_IN_FLIGHT, async (payload, index) => {
         try {
-          const { sent, response } = await sendConversion(request, payload, parsed, secrets, transport, guard)
-          results.setSuccessResponseAtIndex(index, { status: response.status, sent, body: response.content })
+          const { url, response } = await sendConversion(request, payload, parsed, secrets, transport, guard)
+          results.setSuccessResponseAtIndex(index, {
+            status: response.status,
+            sent: redactUrl(url, secrets),
+            body: response.content
+          })
         } catch (error) {
           results.setErrorResponseAtIndex(index, batchErrorResult(error))
         }

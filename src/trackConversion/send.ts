@@ -6,7 +6,7 @@ import { PRIVATE_ADDRESS_REFUSED } from '../connection-guard'
 import type { ConnectionGuard } from '../connection-guard'
 import { CONVERSION_REJECTED, failureReason, isRetryableStatus, POSTBACK_FAILED, settingsError } from '../errors'
 import { privateHostMessage } from '../hosts'
-import { redactError, redactUrl } from '../secrets'
+import { redactError } from '../secrets'
 import type { ParsedSettings } from '../settings'
 import type { Payload } from './generated-types'
 import { buildPostback } from './postback'
@@ -29,7 +29,7 @@ export interface Transport {
   allowAddress?: (address: string) => boolean
 }
 
-/** One conversion: build its postback and send it. Returns the postback as it may be shown. */
+/** One conversion: build its postback and send it. Returns its URL, which holds secrets: redactUrl it to show it. */
 export async function sendConversion(
   request: RequestClient,
   payload: Payload,
@@ -37,11 +37,11 @@ export async function sendConversion(
   secrets: string[],
   transport: Transport = {},
   guard?: ConnectionGuard
-): Promise<{ sent: string; response: ModifiedResponse }> {
+): Promise<{ url: string; response: ModifiedResponse }> {
   try {
     const postback = buildPostback(payload, settings)
     const response = await sendPostback(request, postback, transport, guard)
-    return { sent: redactUrl(postback.url, secrets), response }
+    return { url: postback.url, response }
   } catch (error) {
     // Messages quote event data, which can hold a secret by mistake; none is ever echoed.
     throw redactError(error, secrets)
