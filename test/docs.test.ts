@@ -129,19 +129,25 @@ describe('figures quoted in docs/', () => {
     const wire16 = rate('wire floor, concurrency 16')
     const wire32 = rate('wire floor, concurrency 32')
     const rssGrowth = Number(/^peak RSS growth over the next 90,000\s+([0-9.]+) MB/m.exec(run)?.[1])
+    const toolkit = (figure: string) => new RegExp(`^toolkit .*\\(${figure}\\)\\s+([0-9.]+)$`, 'm').exec(run)?.[1]
     expect(line).toEqual({
       'batch/wire': (batches / wire16).toFixed(2),
       'single32/wire': (single32 / wire32).toFixed(2),
       'action/framework': expect.stringMatching(/^[0-9]+\.[0-9]{2}$/),
       rss_growth_mb: String(Math.round(rssGrowth)),
       'batch/client': (batches / client).toFixed(2),
-      'client/wire': (client / wire16).toFixed(2)
+      'client/wire': (client / wire16).toFixed(2),
+      'cli_dry/framework': toolkit('cli_dry/framework'),
+      'backfill/batch': toolkit('backfill/batch')
     })
     for (const [target, figure] of [
       ['action/framework <= 1.15', line['action/framework']],
       ['rss_growth_mb <= 50', line.rss_growth_mb],
       ['batch/wire >= 0.8', line['batch/wire']],
-      ['single32/wire >= 0.6', line['single32/wire']]
+      ['single32/wire >= 0.6', line['single32/wire']],
+      ['batch/client >= 0.7', line['batch/client']],
+      ['cli_dry/framework >= 0.5', line['cli_dry/framework']],
+      ['backfill/batch >= 0.9', line['backfill/batch']]
     ]) {
       expect(performance).toMatch(
         new RegExp(`^\\| ${target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} +\\| ${figure.replace('.', '\\.')}\\b`, 'm')
