@@ -274,6 +274,17 @@ describe('buildPostback', () => {
     ['currency of two letters', { currency: 'US' }, 'currency "US" is not a three-letter ISO 4217 code'],
     ['currency with a digit', { currency: 'US1' }, 'currency "US1" is not'],
     ['timestamp that is not a date', { timestamp: 'yesterday' }, 'timestamp "yesterday" is not an ISO 8601 date.'],
+    // Through the framework, its own date check refuses these first (rules.test.ts); the builder refuses them too.
+    [
+      'timestamp with a zone 24 hours off',
+      { timestamp: '2026-01-31T12:00:00+24:00' },
+      'timestamp "2026-01-31T12:00:00+24:00" is not a real date and time'
+    ],
+    [
+      'timestamp with a zone offset of 60 minutes',
+      { timestamp: '2026-01-31T12:00:00+01:60' },
+      'timestamp "2026-01-31T12:00:00+01:60" is not a real date and time'
+    ],
     ['email that is not one', { email: 'jane at example' }, 'email "jane at example" is not an email address.'],
     ['user_ip that is not an address', { user_ip: '300.1.1.1' }, 'user_ip "300.1.1.1" is not an IPv4 or IPv6 address.'],
     ['adv1 that is an object', { adv1: { a: 1 } }, 'adv1 must be text, but it is an object.'],
