@@ -83,14 +83,18 @@ afterEach(() => {
   rmSync(scratch, { recursive: true, force: true })
 })
 
+/** `npm run export:monorepo -- <args>`, as a child process. */
+function runExporter(...args: string[]) {
+  return spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/export-monorepo.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8'
+  })
+}
+
 describe('npm run export:monorepo', () => {
   it('writes the destination folder, leaves the registry alone and prints the pull-request checklist', () => {
     const checkout = standInCheckout()
-    const result = spawnSync(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'scripts/export-monorepo.ts', checkout, '--no-generate'],
-      { cwd: ROOT, encoding: 'utf8' }
-    )
+    const result = runExporter(checkout, '--no-generate')
     expect(result.stderr).toBe('')
     expect(result.status).toBe(0)
     const folder = path.join(checkout, FOLDER)
@@ -176,11 +180,7 @@ describe('npm run export:monorepo', () => {
 
   it('writes the browser plugin as a browser destination: its code, jsdom tests, package.json and tsconfig.json', () => {
     const checkout = standInCheckout()
-    const result = spawnSync(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'scripts/export-monorepo.ts', checkout, '--no-generate'],
-      { cwd: ROOT, encoding: 'utf8' }
-    )
+    const result = runExporter(checkout, '--no-generate')
     expect(result.stderr).toBe('')
     expect(result.status).toBe(0)
     const folder = path.join(checkout, BROWSER_FOLDER)
@@ -242,29 +242,17 @@ describe('npm run export:monorepo', () => {
   it('replaces an earlier export without stale files, and still says the pull request adds fast-check', () => {
     const checkout = standInCheckout()
     write(path.join(checkout, FOLDER, 'removed-since.ts'), 'export {}\n')
-    const result = spawnSync(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'scripts/export-monorepo.ts', checkout, '--no-generate'],
-      { cwd: ROOT, encoding: 'utf8' }
-    )
+    const result = runExporter(checkout, '--no-generate')
     expect(result.status).toBe(0)
     expect(existsSync(path.join(checkout, FOLDER, 'removed-since.ts'))).toBe(false)
     // The manifest now holds fast-check from the first export: the pull request still adds it.
-    const again = spawnSync(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'scripts/export-monorepo.ts', checkout, '--no-generate'],
-      { cwd: ROOT, encoding: 'utf8' }
-    )
+    const again = runExporter(checkout, '--no-generate')
     expect(again.status).toBe(0)
     expect(again.stdout).toContain('Adds `fast-check` as a devDependency of packages/destination-actions')
   }, 60_000)
 
   it('fails, naming the file, when it is run without a checkout', () => {
-    const result = spawnSync(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'scripts/export-monorepo.ts', scratch],
-      { cwd: ROOT, encoding: 'utf8' }
-    )
+    const result = runExporter(scratch)
     expect(result.status).toBe(1)
     expect(result.stderr).toContain(`${path.join(scratch, 'package.json')} not found`)
   }, 60_000)
