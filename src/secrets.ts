@@ -1,27 +1,26 @@
 import type { Settings } from './generated-types'
 
-// A verification_token written into the Postback URL (as an offer's Tracking card shows it) is as secret as the setting.
-const TOKEN_IN_URL = /[?&]verification_token=([^&#]*)/
-
-/** The token written into a Postback URL, decoded as the URL parser decodes it; undefined when there is none. */
-function tokenInUrl(postbackUrl: unknown): string | undefined {
-  if (typeof postbackUrl !== 'string') return undefined
-  const raw = TOKEN_IN_URL.exec(postbackUrl)?.[1]
-  if (raw === undefined) return undefined
-  let token = raw
-  try {
-    token = decodeURIComponent(raw.replace(/\+/g, ' '))
-  } catch {
-    // Not valid percent-encoding: the URL parser keeps such text as it is.
-  }
-  token = token.trim()
-  // A placeholder such as {verification_token} is no secret.
-  return /^\{[^{}]*\}$/.test(token) ? undefined : token
+/**
+ * The verification tokens written into a Postback URL (as an offer's Tracking card shows one), as secret as the
+ * setting: read as the settings parser reads the query (URLSearchParams, which decodes names and values), and from a
+ * fragment too, where the parser ignores one but it is still what the user typed. Placeholders such as
+ * {verification_token} are no secret.
+ */
+function tokensInUrl(postbackUrl: unknown): string[] {
+  if (typeof postbackUrl !== 'string') return []
+  const queryStart = postbackUrl.indexOf('?')
+  if (queryStart < 0) return []
+  return postbackUrl
+    .slice(queryStart + 1)
+    .split('#')
+    .flatMap((part) => new URLSearchParams(part).getAll('verification_token'))
+    .map((token) => token.trim())
+    .filter((token) => !/^\{[^{}]*\}$/.test(token))
 }
 
 /** The settings that must never appear in anything the destination reports. */
 export function secretsOf(settings: Settings): string[] {
-  return [settings.verificationToken?.trim(), tokenInUrl(settings.postbackUrl), settings.apiKey?.trim()].filter(
+  return [settings.verificationToken?.trim(), ...tokensInUrl(settings.postbackUrl), settings.apiKey?.trim()].filter(
     (secret): secret is string => !!secret
   )
 }

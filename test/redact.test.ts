@@ -1,5 +1,5 @@
 // The masking rules themselves; secrets.test.ts drives them through the destination.
-import { redact, redactUrl } from '../src/secrets'
+import { redact, redactUrl, secretsOf } from '../src/secrets'
 import fc from 'fast-check'
 
 describe('redact', () => {
@@ -102,5 +102,28 @@ describe('redactUrl without URLSearchParams for a plain query', () => {
     expect(
       redactUrl('https://t.example.com/?nid=123&transaction_id=abc&amount=7.5&adv1=123&verification_token=123', ['123'])
     ).toBe('https://t.example.com/?nid=123&transaction_id=abc&amount=7.5&adv1=***&verification_token=***')
+  })
+})
+
+describe('secretsOf', () => {
+  const withUrl = (postbackUrl: string) => secretsOf({ apiKey: 'key-0123456789', eventMapping: 'A=0', postbackUrl })
+
+  it.each([
+    ['as written', 'https://t.example/?nid=1&verification_token=tok+en%2F12345', ['tok en/12345']],
+    ['under a percent-encoded name', 'https://t.example/?verification%5Ftoken=token12345', ['token12345']],
+    [
+      'twice',
+      'https://t.example/?verification_token=first1234&verification_token=second1234',
+      ['first1234', 'second1234']
+    ],
+    [
+      'in a fragment, which the settings parser ignores',
+      'https://t.example/?nid=1#verification_token=frag12345',
+      ['frag12345']
+    ],
+    ['as a placeholder, which is no secret', 'https://t.example/?verification_token={verification_token}', []],
+    ['nowhere', 'https://t.example/?nid=1', []]
+  ])('takes a verification_token in the Postback URL %s', (_name, postbackUrl, tokens) => {
+    expect(withUrl(postbackUrl)).toEqual([...tokens, 'key-0123456789'])
   })
 })
