@@ -7,6 +7,7 @@ import definition, { createDestination } from '../src'
 import type { Settings } from '../src/generated-types'
 import { redactUrl, secretsOf } from '../src/secrets'
 import { publicLookup } from './support/helpers'
+import { toolkit } from './toolkit/support'
 import { describeMapping, generatedParts, render } from '../scripts/generate-docs'
 
 const page = readFileSync(path.join(__dirname, '..', 'docs', 'everflow-actions.md'), 'utf8')
@@ -185,6 +186,17 @@ describe('README.md', () => {
     const shown = redactUrl(response.url, secretsOf(settings))
     expect(shown).toContain('&currency=USD&')
     expect(readme).toContain(`\`GET ${shown}\``)
+  })
+
+  it("shows the quick start as the toolkit prints it: stderr's settings line, stdout, then the summary on stderr", async () => {
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8')
+    const command = '$ npm start -- --event examples/events.ndjson\n'
+    expect(readme).toContain(command)
+    const shown = readme.slice(readme.indexOf(command) + command.length)
+    const run = await toolkit(['--event', path.join(__dirname, '..', 'examples', 'events.ndjson')])
+    expect(run.code).toBe(1)
+    const [settingsLine, ...summary] = run.stderr.split('\n')
+    expect(shown.slice(0, shown.indexOf('```'))).toBe(`${settingsLine}\n${run.stdout}${summary.join('\n')}`)
   })
 })
 
