@@ -211,7 +211,7 @@ function loopbackOrigin(io: Io, variable: string): string | undefined {
   try {
     url = new URL(value)
   } catch {
-    throw new UsageError(`${variable} is not a URL.`)
+    throw new UsageError(`${variable} is not a URL: give a loopback http origin, such as http://127.0.0.1:8080.`)
   }
   if (url.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
     throw new UsageError(`${variable} may only name a loopback http origin, such as http://127.0.0.1:8080.`)

@@ -119,6 +119,14 @@ describe('preview', () => {
       expect(run.code).toBe(2)
       expect(run.stderr).toContain('may only name a loopback http origin')
     })
+
+    it('refuses a test origin that is not a URL, saying what to give', async () => {
+      const run = await toolkit(['--send'], { env: { EVERFLOW_CLI_TEST_API_ORIGIN: '127.0.0.1:8080' } })
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain(
+        'EVERFLOW_CLI_TEST_API_ORIGIN is not a URL: give a loopback http origin, such as http://127.0.0.1:8080.'
+      )
+    })
   })
 
   it('--send resolves the Postback URL host as Segment does and refuses a private address; a dry run looks nothing up', async () => {
