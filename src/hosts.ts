@@ -4,9 +4,9 @@ import type { HostLookup } from './addresses'
 import { failureReason, POSTBACK_HOST_LOOKUP_FAILED, settingsError } from './errors'
 
 /** The message of a Postback URL host that resolves to a private address, at save time and at send time alike. */
-export function privateHostMessage(host: string, address: string): string {
+export function privateHostMessage(host: string, address: string | undefined): string {
   return (
-    `Postback URL host ${host} resolves to ${address}, a private or local address; postbacks go only to public addresses. ` +
+    `Postback URL host ${host} resolves to ${address === undefined ? '' : `${address}, `}a private or local address; postbacks go only to public addresses. ` +
     'Use your Everflow tracking domain (Control Center > Configuration > Global Postback).'
   )
 }

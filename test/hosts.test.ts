@@ -9,8 +9,8 @@ import { createTestIntegration, Destination, IntegrationError, RetryableError } 
 import productionDefinition, { createDestination } from '../src'
 import { isPrivateAddress } from '../src/addresses'
 import type { HostLookup } from '../src/addresses'
-import { ConnectionGuard } from '../src/connection-guard'
-import { checkPostbackHost } from '../src/hosts'
+import { ConnectionGuard, PRIVATE_ADDRESS_REFUSED } from '../src/connection-guard'
+import { checkPostbackHost, privateHostMessage } from '../src/hosts'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion'
 import {
   orderCompleted,
@@ -248,6 +248,24 @@ describe("the guard's lookup, as net calls it", () => {
   it('fails with ENODATA when no address of the family asked for exists', async () => {
     const [error] = await ask(guardLookup([PUBLIC_ADDRESS]), { family: 6 })
     expect((error as { code?: string }).code).toBe('ENODATA')
+  })
+
+  it('remembers the refused address of the last 100 hosts at most, for the message', async () => {
+    const guard = new ConnectionGuard({ lookup: () => Promise.resolve(['10.0.0.7']) })
+    const lookup = (guard.httpsAgent as unknown as { options: { lookup: Lookup } }).options.lookup
+    const refuse = (host: string) =>
+      new Promise<unknown[]>((resolve) => lookup(host, {}, (...answer) => resolve(answer)))
+    for (let n = 0; n < 100; n++) {
+      const [error] = await refuse(`h${n}.example`)
+      expect((error as { code?: string }).code).toBe(PRIVATE_ADDRESS_REFUSED)
+    }
+    expect([guard.refusedAddress('h0.example'), guard.refusedAddress('h99.example')]).toEqual(['10.0.0.7', '10.0.0.7'])
+    await refuse('h100.example')
+    // The 101st host starts the memory afresh: an older host's message then names no address.
+    expect([guard.refusedAddress('h0.example'), guard.refusedAddress('h100.example')]).toEqual([undefined, '10.0.0.7'])
+    expect(privateHostMessage('h0.example', guard.refusedAddress('h0.example'))).toMatch(
+      /^Postback URL host h0\.example resolves to a private or local address; postbacks go only to public addresses\./
+    )
   })
 })
 

@@ -80,8 +80,7 @@ export async function sendPostback(
     if ((error as { code?: string }).code === PRIVATE_ADDRESS_REFUSED) {
       // node-fetch keeps only the code of the guard's error; the guard remembers which address it refused.
       const host = new URL(url).hostname
-      const address = guard?.refusedAddress(host) ?? 'a private address'
-      throw settingsError(`${privateHostMessage(host, address)} The postback was not sent.`)
+      throw settingsError(`${privateHostMessage(host, guard?.refusedAddress(host))} The postback was not sent.`)
     }
     // Timeouts, refused or reset connections, failed lookups: transient, so retryable. (node-fetch 2 notices a
     // connection cut in the middle of a body only when the timeout ends.)
