@@ -14,6 +14,7 @@ import { buildPostback } from '../src/trackConversion/postback'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../src/trackConversion'
 import { forEachBounded } from '../src/pool'
 import type { Payload } from '../src/trackConversion/generated-types'
+import { alternating, eventsPerSecond, median } from './rounds'
 import { backfillOverBatch, cliDryOverFramework } from './toolkit'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -41,17 +42,11 @@ function event(n: number): SegmentEvent {
   })
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-
 /** Median events/s over ROUNDS rounds of `count` events. */
 async function rate(count: number, run: () => Promise<void> | void): Promise<number> {
   const rates: number[] = []
   await run() // warm-up round: JIT, sockets, ajv schema compilation
-  for (let round = 0; round < ROUNDS; round++) {
-    const started = process.hrtime.bigint()
-    await run()
-    rates.push(count / (Number(process.hrtime.bigint() - started) / 1e9))
-  }
+  for (let round = 0; round < ROUNDS; round++) rates.push(await eventsPerSecond(count, run))
   return median(rates)
 }
 
@@ -172,31 +167,29 @@ async function measureActionOverFramework(events: SegmentEvent[]) {
   const runner = (definition: DestinationDefinition<Settings>) => {
     const destination = new Destination(definition)
     const options = subscriptionSettings(definition, 'noop')
-    return async () => {
-      const started = process.hrtime.bigint()
-      for (let i = 0; i < FRAMEWORK_EVENTS; i++) {
-        drained(destination, await destination.onEvent(events[i % 1000], options))
-      }
-      return FRAMEWORK_EVENTS / (Number(process.hrtime.bigint() - started) / 1e9)
-    }
+    return () =>
+      eventsPerSecond(FRAMEWORK_EVENTS, async () => {
+        for (let i = 0; i < FRAMEWORK_EVENTS; i++) {
+          drained(destination, await destination.onEvent(events[i % 1000], options))
+        }
+      })
   }
   const runFloor = runner(floorDefinition)
-  const runOwn = runner(ownWorkDefinition)
-  await runFloor()
-  await runOwn()
-  const floorRates: number[] = []
-  const ownRates: number[] = []
-  const ratios: number[] = []
-  for (let round = 0; round < ROUNDS * 2; round++) {
-    floorRates.push(await runFloor())
-    ownRates.push(await runOwn())
-    ratios.push(floorRates[round] / ownRates[round])
-    console.error(
-      `  round ${round}: floor ${Math.round(floorRates[round])}/s, trackConversion ${Math.round(ownRates[round])}/s`
-    )
-  }
-  return { floor: median(floorRates), own: median(ownRates), ratio: median(ratios), runFloor }
+  const {
+    first: floor,
+    second: own,
+    ratio
+  } = await alternating(
+    ROUNDS * 2,
+    runFloor,
+    runner(ownWorkDefinition),
+    (floorRate, ownRate) => `floor ${floorRate}/s, trackConversion ${ownRate}/s`
+  )
+  return { floor, own, ratio, runFloor }
 }
+
+/** Batches of 1,000 events in one timed round of the batch path. */
+const BATCHES = 10
 
 /**
  * The destination as Segment runs it, aimed at the loopback server by name (`localhost`), so that every connection
@@ -216,19 +209,23 @@ function loopbackDestination(origin: string, events: SegmentEvent[]) {
   const destination = new Destination(definition)
   const options = subscriptionSettings(definition, 'trackConversion')
   let failures = 0
+  /** One batch of the 1,000 events through onBatch. */
+  const batch = async () => {
+    failures += failuresOf(drained(destination, await destination.onBatch(events, options)))
+  }
   return {
     single: async (event: SegmentEvent) => drained(destination, await destination.onEvent(event, options)),
-    /** One batch of the 1,000 events through onBatch. */
-    batch: async () => {
-      failures += failuresOf(drained(destination, await destination.onBatch(events, options)))
-    },
+    batch,
+    /** events/s of BATCHES batches. */
+    batchRate: () =>
+      eventsPerSecond(BATCHES * 1000, async () => {
+        for (let b = 0; b < BATCHES; b++) await batch()
+      }),
     failures: () => failures,
     connections: () => connections
   }
 }
 type Loopback = ReturnType<typeof loopbackDestination>
-
-const BATCHES = 10
 
 /** Single events at concurrency 1 and 32, events/s. */
 async function measureSingles(loopback: Loopback, events: SegmentEvent[]): Promise<Record<number, number>> {
@@ -250,31 +247,18 @@ async function measureSingles(loopback: Loopback, events: SegmentEvent[]): Promi
  */
 async function measureBatchesAndClient(loopback: Loopback, urls: string[]) {
   const client = createRequestClient()
-  const timed = async (count: number, run: () => Promise<void>) => {
-    const started = process.hrtime.bigint()
-    await run()
-    return count / (Number(process.hrtime.bigint() - started) / 1e9)
-  }
-  const runBatches = () =>
-    timed(BATCHES * 1000, async () => {
-      for (let b = 0; b < BATCHES; b++) await loopback.batch()
-    })
-  const runClient = () =>
-    timed(10_000, () =>
-      pool(10_000, MAX_POSTBACKS_IN_FLIGHT, (i) =>
-        client(urls[i % 1000], { method: 'GET', throwHttpErrors: false, skipResponseCloning: true })
-      )
-    )
-  await runBatches() // warm-up round: JIT, sockets, ajv schema compilation
-  await runClient()
-  const batches: number[] = []
-  const clients: number[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    batches.push(await runBatches())
-    clients.push(await runClient())
-    console.error(`  round ${round}: batches ${Math.round(batches[round])}/s, client ${Math.round(clients[round])}/s`)
-  }
-  return { batch: median(batches), clientFloor: median(clients) }
+  const { first: batch, second: clientFloor } = await alternating(
+    ROUNDS,
+    loopback.batchRate,
+    () =>
+      eventsPerSecond(10_000, () =>
+        pool(10_000, MAX_POSTBACKS_IN_FLIGHT, (i) =>
+          client(urls[i % 1000], { method: 'GET', throwHttpErrors: false, skipResponseCloning: true })
+        )
+      ),
+    (batches, clientRate) => `batches ${batches}/s, client ${clientRate}/s`
+  )
+  return { batch, clientFloor }
 }
 
 /** The wire floors: the same URLs with plain Node http, keep-alive, at the concurrency of each path. */
@@ -362,11 +346,7 @@ async function main(): Promise<void> {
 
   // The toolkit (bench/toolkit.ts).
   const cliDry = await cliDryOverFramework(events, ROUNDS, framework.runFloor)
-  const backfillBatch = await backfillOverBatch(events, ROUNDS, origin, async () => {
-    const started = process.hrtime.bigint()
-    for (let b = 0; b < BATCHES; b++) await loopback.batch()
-    return (BATCHES * 1000) / (Number(process.hrtime.bigint() - started) / 1e9)
-  })
+  const backfillBatch = await backfillOverBatch(events, ROUNDS, origin, loopback.batchRate)
   rows.push(['toolkit dry run over framework floor (cli_dry/framework)', cliDry.toFixed(2)])
   rows.push(['toolkit backfill over batches (backfill/batch)', backfillBatch.toFixed(2)])
   server.stop()

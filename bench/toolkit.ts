@@ -6,8 +6,7 @@ import path from 'path'
 import type { SegmentEvent } from '@segment/actions-core'
 import { run } from '../src/toolkit/main'
 import type { Io } from '../src/toolkit/io'
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+import { alternating, eventsPerSecond } from './rounds'
 
 /** Runs use() with an NDJSON file of `count` events in a temporary folder, removed afterwards. */
 async function withNdjsonFile<T>(events: SegmentEvent[], count: number, use: (file: string) => Promise<T>) {
@@ -30,22 +29,15 @@ async function toolkitRate(args: string[], env: Record<string, string>, count: n
     env,
     readStdin: () => ''
   }
-  const started = process.hrtime.bigint()
-  const code = await run(args, io)
-  if (code !== 0) throw new Error(`toolkit ${args.join(' ')} exited ${code}:\n${stderr}`)
-  return count / (Number(process.hrtime.bigint() - started) / 1e9)
+  return eventsPerSecond(count, async () => {
+    const code = await run(args, io)
+    if (code !== 0) throw new Error(`toolkit ${args.join(' ')} exited ${code}:\n${stderr}`)
+  })
 }
 
 async function medianRatio(rounds: number, measure: () => Promise<number>, against: () => Promise<number>) {
-  await measure() // warm-up
-  const ratios: number[] = []
-  for (let round = 0; round < rounds; round++) {
-    const own = await measure()
-    const base = await against()
-    ratios.push(own / base)
-    console.error(`  round ${round}: ${Math.round(own)}/s against ${Math.round(base)}/s`)
-  }
-  return median(ratios)
+  const { ratio } = await alternating(rounds, measure, against, (own, base) => `${own}/s against ${base}/s`)
+  return ratio
 }
 
 /** cli_dry/framework: the preview's dry run of NDJSON (--json, one line per event) over the framework floor. */
