@@ -4,8 +4,6 @@
 import { spawn } from 'child_process'
 import type { ChildProcess } from 'child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs'
-import { createServer } from 'net'
-import type { AddressInfo } from 'net'
 import { tmpdir } from 'os'
 import path from 'path'
 import { toolkit } from './support'
@@ -173,10 +171,7 @@ describe('docs/toolkit.md transcripts, in the page order (later ones read what e
       path.join(scratch, 'objmap.json'),
       JSON.stringify({ ...example, eventMapping: { 'Order Completed': 0, 'Signed Up': 12 } }, null, 2)
     )
-    // A port free when asked, closed again for the fake to take; taken in between, the fake would exit and say so.
-    const port = await freePort()
-    fakeOrigin = `http://127.0.0.1:${port}`
-    fake = await startFake(port)
+    ;({ fake, origin: fakeOrigin } = await startFake())
   }, 30_000)
 
   afterAll(() => {
@@ -233,29 +228,18 @@ describe('docs/toolkit.md transcripts, in the page order (later ones read what e
   )
 })
 
-function freePort(): Promise<number> {
+/** scripts/fake-everflow.ts as the page starts it, in its own process, on a free port; resolves once it listens. */
+function startFake(): Promise<{ fake: ChildProcess; origin: string }> {
   return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/fake-everflow.ts', '0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe']
     })
-  })
-}
-
-/** scripts/fake-everflow.ts as the page starts it, in its own process; resolves once it listens. */
-function startFake(port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'scripts/fake-everflow.ts', String(port)],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] }
-    )
     let said = ''
     child.stderr?.on('data', (chunk) => {
       said += String(chunk)
-      if (said.includes(`fake Everflow on http://127.0.0.1:${port}`)) resolve(child)
+      const origin = /fake Everflow on (http:\/\/127\.0\.0\.1:[0-9]+)/.exec(said)?.[1]
+      if (origin) resolve({ fake: child, origin })
     })
     child.on('exit', (code) => reject(new Error(`the fake Everflow exited (${code}) before listening: ${said}`)))
   })
