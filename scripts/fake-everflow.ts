@@ -1,9 +1,10 @@
 // A stand-in for Everflow on 127.0.0.1, for trying the toolkit without an account (docs/toolkit.md). Not
 // Everflow: it takes postbacks at / (answering OK) and answers the Network API calls the toolkit makes, reporting
 // the postbacks it took as conversions, shaped as Everflow's API reference documents them.
-//   npx ts-node --transpile-only scripts/fake-everflow.ts [port]
+//   npx ts-node --transpile-only scripts/fake-everflow.ts [port]   (0: any free port; the first line says which)
 // then aim the toolkit at it with EVERFLOW_CLI_TEST_POSTBACK_ORIGIN and EVERFLOW_CLI_TEST_API_ORIGIN.
 import http from 'http'
+import type { AddressInfo } from 'net'
 
 const port = Number(process.argv[2] ?? 8787)
 const conversions = new Map<string, Array<Record<string, unknown>>>()
@@ -13,9 +14,9 @@ function json(response: http.ServerResponse, status: number, body: unknown) {
   response.end(JSON.stringify(body))
 }
 
-http
+const server = http
   .createServer((request, response) => {
-    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`)
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1')
     if (url.pathname === '/') {
       const id = url.searchParams.get('transaction_id') ?? ''
       const eventId = url.searchParams.get('adv_event_id')
@@ -53,4 +54,6 @@ http
       conversions: recorded.filter((c) => !c.is_event)
     })
   })
-  .listen(port, '127.0.0.1', () => console.error(`fake Everflow on http://127.0.0.1:${port}`))
+  .listen(port, '127.0.0.1', () =>
+    console.error(`fake Everflow on http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+  )
