@@ -5,7 +5,7 @@ import { tmpdir } from 'os'
 import path from 'path'
 import type { SegmentEvent } from '@segment/actions-core'
 import { run } from '../src/toolkit/main'
-import type { Io } from '../src/toolkit/io'
+import type { Io } from '../src/toolkit/shared/io'
 import { alternating, eventsPerSecond } from './rounds'
 
 /** Runs use() with an NDJSON file of `count` events in a temporary folder, removed afterwards. */
@@ -56,7 +56,7 @@ export function backfillOverBatch(
   batchPath: () => Promise<number>
 ) {
   const count = 10_000
-  const env = { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: origin }
+  const env = { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: origin, EVERFLOW_CLI_TEST_API_ORIGIN: origin }
   return withNdjsonFile(events, count, (file) =>
     medianRatio(
       rounds,

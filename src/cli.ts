@@ -2,7 +2,7 @@
 // The toolkit's command (npm start, or the installed everflow-toolkit): the real process around run().
 import { readFileSync } from 'fs'
 import { run } from './toolkit/main'
-import { EXIT, OUTPUT_CLOSED } from './toolkit/io'
+import { EXIT, OUTPUT_CLOSED } from './toolkit/shared/io'
 
 /** Under npm start, npm passes on the SIGINT the terminal already sent: one Ctrl-C arrives twice, this close. */
 const SAME_CTRL_C_MS = 1000

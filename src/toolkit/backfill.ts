@@ -13,25 +13,16 @@ import { redact, secretsOf } from '../secrets'
 import { isRetryableResult } from '../errors'
 import { forEachBounded } from '../pool'
 import { MAX_POSTBACKS_IN_FLIGHT } from '../trackConversion'
-import {
-  asTrack,
-  blameMapping,
-  destinationFor,
-  EXIT,
-  matchOf,
-  NOT_RETRIED,
-  notSubscribedReason,
-  observedDestination,
-  readEvents,
-  readSettings,
-  Reasons,
-  stopCause,
-  stoppedCode,
-  subscriptionsOf,
-  UsageError,
-  wrongType
-} from './io'
-import type { ActiveSubscription, Input, Io } from './io'
+import { destinationFor, observedDestination } from './shared/destination'
+import { asTrack, readEvents } from './shared/events'
+import type { Input } from './shared/events'
+import { EXIT, UsageError, stopCause, stoppedCode } from './shared/io'
+import type { Io } from './shared/io'
+import { Reasons, blameMapping } from './shared/output'
+import { commandLine } from './shared/command-line'
+import { readSettings } from './shared/settings'
+import { matchOf, notSubscribedReason, subscriptionsOf, wrongType } from './shared/subscriptions'
+import type { ActiveSubscription } from './shared/subscriptions'
 import { subscriptionLines } from './preview'
 import type { EventResult } from './preview'
 
@@ -89,30 +80,41 @@ function progressLine(tally: Tally, started: number, send: boolean): string {
   )
 }
 
-function summaryOf(tally: Tally, send: boolean, failedFile: string | undefined, stopped?: string): string {
+/** Where the replay of a failed file writes what fails again: beside it, not over the file being read. */
+function replayFailedFile(file: string): string {
+  return /\.ndjson$/.test(file) ? file.replace(/\.ndjson$/, '-replay.ndjson') : `${file}-replay`
+}
+
+/** What to do about the failed lines: each hint prints the whole command, so that pasted it runs the same way. */
+function hintsOf(io: Io, tally: Tally, send: boolean, failedFile: string | undefined): string[] {
+  if (tally.failed + tally.notStarted === 0) return []
+  if (!send) {
+    // The failed file of a dry run holds only what would fail: replaying it alone would never send the rest.
+    return [
+      `  this was a dry run: nothing was sent. ${failedFile ? `The events that would fail are in ${failedFile}. Fix them` : 'Fix the events that would fail (--failed FILE lists them)'} ` +
+        `in the original file, then run this same backfill with --send: ${commandLine(io, { drop: ['--send'], add: ['--send'] })}`
+    ]
+  }
+  const retry = tally.retryable
+    ? ['  Segment would retry the retryable ones; the CLI did not: replay them as below.']
+    : []
+  if (!failedFile) return [...retry, '  use --failed FILE to keep the failed events for a replay']
+  const replay = commandLine(io, {
+    drop: ['--event', '--failed'],
+    add: ['--event', failedFile, '--failed', replayFailedFile(failedFile)]
+  })
+  return [...retry, `  failed and not-started events are in ${failedFile}; replay them with: ${replay}`]
+}
+
+function summaryOf(io: Io, tally: Tally, send: boolean, failedFile: string | undefined, stopped?: string): string {
   const lines = [
     `backfill summary: ${tally.total} lines: ${send ? 'sent' : 'would send'} ${tally.sent}, ` +
       `failed ${tally.failed}${tally.retryable ? ` (${tally.retryable} retryable)` : ''}, ` +
       `not subscribed ${tally.notSubscribed}, not started ${tally.notStarted}${stopped ? ` (stopped: ${stopped})` : ''}`,
     ...subscriptionLines(tally.bySubscription, send ? 'sent' : 'would send'),
-    ...tally.reasons.lines()
+    ...tally.reasons.lines(),
+    ...hintsOf(io, tally, send, failedFile)
   ]
-  if (tally.retryable) lines.push(`  ${NOT_RETRIED}`)
-  if (tally.failed + tally.notStarted > 0) {
-    if (!send) {
-      // The failed file of a dry run holds only what would fail: replaying it alone would never send the rest.
-      lines.push(
-        `  this was a dry run: nothing was sent. ${failedFile ? `The events that would fail are in ${failedFile}. Fix them` : 'Fix the events that would fail (--failed FILE lists them)'} ` +
-          'in the original file, then run this same backfill with --send.'
-      )
-    } else {
-      lines.push(
-        failedFile
-          ? `  failed and not-started events are in ${failedFile}; replay them with: backfill --send --event ${failedFile}`
-          : '  use --failed FILE to keep the failed events for a replay'
-      )
-    }
-  }
   if (tally.notSubscribed) lines.push(`  ${tally.notSubscribed} not subscribed: ${tally.notSubscribedReason}`)
   return lines.join('\n')
 }
@@ -317,7 +319,7 @@ function groups<T>(items: T[], size: number): T[][] {
 
 export async function backfill(argv: string[], io: Io): Promise<number> {
   const options = optionsOf(argv)
-  const settings = readSettings(io, options.settings)
+  const settings = readSettings(io, options.settings, { sends: options.send ? '--send' : undefined })
   parseSettings(settings)
   const secrets = secretsOf(settings)
   const definition = destinationFor(io)
@@ -372,7 +374,7 @@ export async function backfill(argv: string[], io: Io): Promise<number> {
     interrupt.stop()
   }
   io.stderr.write(
-    `${summaryOf(tally, options.send, options.failed, interrupt.interrupted ? stopCause(io) : undefined)}\n`
+    `${summaryOf(io, tally, options.send, options.failed, interrupt.interrupted ? stopCause(io) : undefined)}\n`
   )
   if (interrupt.interrupted && tally.notStarted > 0) return stoppedCode(io)
   return tally.failed + tally.notStarted > 0 ? EXIT.someFailed : EXIT.ok

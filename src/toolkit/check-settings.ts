@@ -9,8 +9,11 @@ import { REGION_NAMES, regionOf } from '../everflow-api'
 import { EVERFLOW_API_RATE_LIMITED, EVERFLOW_API_UNAVAILABLE, POSTBACK_HOST_LOOKUP_FAILED } from '../errors'
 import { parseSettings } from '../settings'
 import { redact, secretsOf } from '../secrets'
-import { destinationFor, EXIT, presetsOf, readSettings, requestOf, UsageError } from './io'
-import type { Io } from './io'
+import { destinationFor } from './shared/destination'
+import { EXIT, UsageError, requestOf } from './shared/io'
+import type { Io } from './shared/io'
+import { readSettings } from './shared/settings'
+import { presetsOf } from './shared/subscriptions'
 
 /** The event names a subscription picks by `event = "..."`. */
 function eventsOf(fql: string): string[] {
@@ -79,7 +82,7 @@ export async function checkSettings(argv: string[], io: Io): Promise<number> {
   })
   let settings: Settings
   try {
-    settings = readSettings(io, values.settings)
+    settings = readSettings(io, values.settings, { sends: 'check-settings' })
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
     io.stdout.write(

@@ -2,8 +2,9 @@
 import { IntegrationError } from '@segment/actions-core'
 import { backfill, BACKFILL_HELP } from './backfill'
 import { checkSettings } from './check-settings'
-import { SETTINGS_HELP, UsageError } from './io'
-import type { Io } from './io'
+import { UsageError } from './shared/io'
+import type { Io } from './shared/io'
+import { SETTINGS_HELP } from './shared/settings'
 import { preview, PREVIEW_HELP } from './preview'
 import { verify, VERIFY_HELP } from './verify'
 
@@ -60,7 +61,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         `Unknown command '${first}'. Commands: preview, check-settings, backfill, verify (or none, to preview).`
       )
     }
-    return await (command ? command(rest, io) : preview(argv, io))
+    const withArgv = { ...io, argv }
+    return await (command ? command(rest, withArgv) : preview(argv, withArgv))
   } catch (error) {
     const known =
       error instanceof UsageError ||

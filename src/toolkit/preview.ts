@@ -9,27 +9,16 @@ import { parseSettings } from '../settings'
 import { redact, redactUrl, secretsOf } from '../secrets'
 import { isRetryable } from '../errors'
 import type { Payload } from '../trackConversion/generated-types'
-import {
-  asTrack,
-  blameMapping,
-  destinationFor,
-  testTransport,
-  EXAMPLES,
-  EXIT,
-  matchOf,
-  NOT_RETRIED,
-  notSubscribedReason,
-  observedDestination,
-  readEvents,
-  readSettings,
-  Reasons,
-  stopCause,
-  stoppedCode,
-  subscriptionsOf,
-  UsageError,
-  wrongType
-} from './io'
-import type { ActiveSubscription, Input, Io, Seen } from './io'
+import { destinationFor, observedDestination } from './shared/destination'
+import type { Seen } from './shared/destination'
+import { asTrack, readEvents } from './shared/events'
+import type { Input } from './shared/events'
+import { EXIT, UsageError, stopCause, stoppedCode } from './shared/io'
+import type { Io } from './shared/io'
+import { notRetried, Reasons, blameMapping } from './shared/output'
+import { EXAMPLES, readSettings, testTransport } from './shared/settings'
+import { matchOf, notSubscribedReason, subscriptionsOf, wrongType } from './shared/subscriptions'
+import type { ActiveSubscription } from './shared/subscriptions'
 import { DEFAULT_REQUESTS_PER_SECOND, verifySent, VERIFY_OPTIONS } from './verify'
 import { describeRefund, isRefundEvent, runRefund, verifyRefunds } from './refund'
 
@@ -162,7 +151,7 @@ export async function dryRun(
   return results
 }
 
-function describe(result: EventResult, details: boolean): string {
+function describe(result: EventResult, details: boolean, retry: string): string {
   const lines = [`line ${result.line}${result.event ? ` (${result.event})` : ''}: ${result.outcome}`]
   if (result.note) lines.push(`  note: ${result.note}`)
   if (result.reason) lines.push(`  not subscribed: ${result.reason}`)
@@ -176,7 +165,7 @@ function describe(result: EventResult, details: boolean): string {
   }
   if (result.status !== undefined) lines.push(`  Everflow answered ${result.status}`)
   if (result.error) lines.push(`  error: ${result.error}`)
-  if (result.outcome === 'retryable') lines.push(`  ${NOT_RETRIED}`)
+  if (result.outcome === 'retryable') lines.push(`  ${retry}`)
   // Only when the destination has several presets (or none took it): which one took the event.
   if (result.subscription) lines.push(`  taken by ${result.subscription}`)
   return lines.join('\n')
@@ -217,7 +206,7 @@ export async function preview(argv: string[], io: Io): Promise<number> {
       `--${verifyOnly[0]} sets how --send --verify asks Everflow's API; without --verify it would do nothing. Add --send --verify, or leave it out.`
     )
   }
-  const settings = readSettings(io, values.settings)
+  const settings = readSettings(io, values.settings, { sends: values.send ? '--send' : undefined })
   parseSettings(settings)
   const secrets = secretsOf(settings)
   const inputs = readEvents(io, values.event ?? path.join(EXAMPLES, 'order-completed.json'))
@@ -252,7 +241,7 @@ export async function preview(argv: string[], io: Io): Promise<number> {
       })
       results.push({ line: run.line, event: run.event, outcome: run.outcome, error: run.error })
       if (run.outcome === 'sent') refunded.push(refundEvent)
-      io.stdout.write(`${values.json ? JSON.stringify(run) : describeRefund(run)}\n`)
+      io.stdout.write(`${values.json ? JSON.stringify(run) : describeRefund(run, notRetried(io))}\n`)
       continue
     }
     const result = await runEvent(destination, input, settings, subscriptions, seen, { send: values.send, secrets })
@@ -260,7 +249,7 @@ export async function preview(argv: string[], io: Io): Promise<number> {
     if (values.json) {
       io.stdout.write(`${JSON.stringify(values.details ? result : { ...result, payload: undefined })}\n`)
     } else {
-      io.stdout.write(`${describe(result, details)}\n`)
+      io.stdout.write(`${describe(result, details, notRetried(io))}\n`)
     }
   }
   io.stderr.write(`${summaryOf(results, values.send)}\n`)

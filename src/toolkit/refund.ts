@@ -10,8 +10,7 @@ import type { Payload } from '../refundConversion/generated-types'
 import { clickCall, conversionsOf, readRefund, reportCall, rowsOf } from '../refundConversion/refund'
 import type { ApiCall, Refund } from '../refundConversion/refund'
 import { redact } from '../secrets'
-import { NOT_RETRIED } from './io'
-import type { Io } from './io'
+import type { Io } from './shared/io'
 import { apiFor } from './verify'
 
 /** The event the refund preset subscribes to; the preview sends these to Refund Conversion. */
@@ -118,13 +117,13 @@ export async function runRefund(
   }
 }
 
-export function describeRefund(run: RefundRun): string {
+export function describeRefund(run: RefundRun, retry: string): string {
   const lines = [`line ${run.line} (${run.event}): ${run.outcome}`]
   if (run.outcome === 'dry-run') lines.push("  would call Everflow's Network API (dry run; --send calls it):")
   for (const call of run.calls) lines.push(`    ${call}`)
   if (run.result) lines.push(`  ${run.result}`)
   if (run.error) lines.push(`  error: ${run.error}`)
-  if (run.outcome === 'retryable') lines.push(`  ${NOT_RETRIED}`)
+  if (run.outcome === 'retryable') lines.push(`  ${retry}`)
   return lines.join('\n')
 }
 

@@ -4,18 +4,10 @@ import { parseArgs } from 'util'
 import { createEverflowApi, REGION_NAMES, regionOf } from '../everflow-api'
 import type { ApiAnswer, EverflowApi } from '../everflow-api'
 import type { Settings } from '../generated-types'
-import {
-  EXIT,
-  readEvents,
-  readSettings,
-  readText,
-  requestOf,
-  stopCause,
-  stoppedCode,
-  testTransport,
-  UsageError
-} from './io'
-import type { Io } from './io'
+import { readEvents, readText } from './shared/events'
+import { EXIT, UsageError, requestOf, stopCause, stoppedCode } from './shared/io'
+import type { Io } from './shared/io'
+import { readSettings, testTransport } from './shared/settings'
 import { dryRun } from './preview'
 
 /** Well below the ~30 requests/s a network's keys share, so a verify run never starves the network's other tools. */
@@ -365,7 +357,10 @@ export async function verify(argv: string[], io: Io): Promise<number> {
       '--subscription and --mapping choose which events of --event FILE were sent: use them with --event.'
     )
   }
-  const settings = readSettings(io, values.settings)
+  const settings = readSettings(io, values.settings, {
+    sends: 'verify',
+    required: values.event ? undefined : ['apiKey']
+  })
   if (values.event) {
     // Only what would have been sent: not subscribed events, other calls and refused events never reached Everflow.
     const results = await dryRun(io, settings, readEvents(io, values.event), values)

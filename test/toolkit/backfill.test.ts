@@ -35,7 +35,7 @@ describe('backfill', () => {
   let env: Record<string, string>
   beforeEach(async () => {
     server = await trackingServer(mixed)
-    env = { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin }
+    env = { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin, EVERFLOW_CLI_TEST_API_ORIGIN: server.origin }
   })
   afterEach(() => server.close())
 
@@ -58,9 +58,9 @@ describe('backfill', () => {
     expect(lines(afterSettings(run.stderr))[0]).toBe(
       'backfill summary: 7 lines: sent 2, failed 4 (1 retryable), not subscribed 1, not started 0'
     )
-    expect(run.stderr).toContain('Segment would retry this; the CLI did not.')
+    expect(run.stderr).toContain('Segment would retry the retryable ones; the CLI did not: replay them as below.')
     expect(run.stderr).toContain(
-      `failed and not-started events are in ${failed}; replay them with: backfill --send --event ${failed}`
+      `failed and not-started events are in ${failed}; replay them with: everflow-toolkit backfill --send --event ${failed} --failed ${failed.replace(/\.ndjson$/, '-replay.ndjson')}\n`
     )
     const records = lines(readFileSync(failed, 'utf8')).map((line) => JSON.parse(line))
     expect(records.map((r) => [r.everflowFailure.line, r.everflowFailure.retryable]).sort()).toEqual([
@@ -89,7 +89,7 @@ describe('backfill', () => {
     server = await trackingServer()
     const replayFailed = file('replay-failed-2.ndjson', '')
     const replay = await toolkit(['backfill', '--event', failed, '--send', '--failed', replayFailed], {
-      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin }
+      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin, EVERFLOW_CLI_TEST_API_ORIGIN: server.origin }
     })
     expect(replay.code).toBe(0)
     expect(replay.stderr).toBe(
@@ -153,7 +153,7 @@ describe('backfill', () => {
     })
     const input = Array.from({ length: 100 }, (_, n) => event(`c${n}`)).join('\n')
     const run = await toolkit(['backfill', '--event', '-', '--send'], {
-      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin, EVERFLOW_CLI_TEST_API_ORIGIN: server.origin },
       input
     })
     expect(run.code).toBe(0)
@@ -186,7 +186,7 @@ describe('backfill', () => {
     const failed = file('abort-failed.ndjson', '')
     const input = Array.from({ length: 200 }, (_, n) => event(`a${n}`)).join('\n')
     const run = await toolkit(['backfill', '--event', '-', '--send', '--failed', failed], {
-      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin, EVERFLOW_CLI_TEST_API_ORIGIN: server.origin },
       input,
       io: { signal: stop.signal }
     })
@@ -216,7 +216,7 @@ describe('backfill', () => {
     const input = Array.from({ length: 300 }, (_, n) => event(`p${n}`)).join('\n')
     const started = Date.now()
     const run = await toolkit(['backfill', '--event', '-', '--send', '--every', '0.05'], {
-      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+      env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin, EVERFLOW_CLI_TEST_API_ORIGIN: server.origin },
       input
     })
     const elapsedMs = Date.now() - started
@@ -286,7 +286,7 @@ describe('backfill', () => {
     const run = await toolkit(['backfill', '--event', '-', '--failed', failed], { env, input })
     expect(run.code).toBe(1)
     expect(run.stderr).toContain(
-      `  this was a dry run: nothing was sent. The events that would fail are in ${failed}. Fix them in the original file, then run this same backfill with --send.`
+      `  this was a dry run: nothing was sent. The events that would fail are in ${failed}. Fix them in the original file, then run this same backfill with --send: everflow-toolkit backfill --event - --failed ${failed} --send\n`
     )
     expect(run.stderr).not.toContain('replay them with')
   })

@@ -1,7 +1,7 @@
 // check-settings runs the destination's own testAuthentication against nock's Everflow API, in-process.
 import nock from 'nock'
 import { createDestination } from '../../src'
-import { EXAMPLE_SETTINGS_FILE, file, toolkit } from './support'
+import { EXAMPLE, file, toolkit } from './support'
 
 const US = 'https://api.eflow.team'
 const EU = 'https://api-eu.eflow.team'
@@ -14,7 +14,7 @@ const api = (origin: string) => nock(origin, { reqheaders: { 'x-eflow-api-key': 
 describe('check-settings', () => {
   it('says what passed when the key is a network key of the Postback URL network; exit 0', async () => {
     api(US).get('/v1/networks').reply(200, { network_id: 123, name: 'Example Network' })
-    const run = await toolkit(['check-settings'])
+    const run = await toolkit(['check-settings', ...EXAMPLE])
     expect(run.code).toBe(0)
     expect(run.stdout).toBe(
       'ok    settings: Postback URL https://www.trkexample.com/ for network 123, 2 mapped event(s)\n' +
@@ -27,7 +27,7 @@ describe('check-settings', () => {
 
   it('checks on the EU host with EVERFLOW_API_REGION=EU', async () => {
     api(EU).get('/v1/networks').reply(200, { network_id: 123 })
-    const run = await toolkit(['check-settings', '--settings', EXAMPLE_SETTINGS_FILE], {
+    const run = await toolkit(['check-settings', ...EXAMPLE], {
       env: { EVERFLOW_API_REGION: 'EU' }
     })
     expect(run.code).toBe(0)
@@ -36,7 +36,7 @@ describe('check-settings', () => {
 
   it('says what to fix when the key is of another network; exit 2, key never shown', async () => {
     api(US).get('/v1/networks').reply(200, { network_id: 456 })
-    const run = await toolkit(['check-settings'])
+    const run = await toolkit(['check-settings', ...EXAMPLE])
     expect(run.code).toBe(2)
     expect(run.stdout).toContain(
       'FAIL  API Key / settings: API Key belongs to Everflow network 456, but the Postback URL (or Network ID) is for network 123.'
@@ -45,7 +45,7 @@ describe('check-settings', () => {
   })
 
   it('fails a broken setting before calling Everflow; exit 2', async () => {
-    const run = await toolkit(['check-settings', '--settings', EXAMPLE_SETTINGS_FILE], {
+    const run = await toolkit(['check-settings', ...EXAMPLE], {
       env: { EVERFLOW_EVENT_MAPPING: 'Order Completed 0' }
     })
     expect(run.code).toBe(2)
@@ -55,7 +55,7 @@ describe('check-settings', () => {
 
   it('says the key was not checked when Everflow is down; exit 1', async () => {
     api(US).get('/v1/networks').reply(503, { error: 'down' })
-    const run = await toolkit(['check-settings'])
+    const run = await toolkit(['check-settings', ...EXAMPLE])
     expect(run.code).toBe(1)
     expect(run.stdout).toContain("??    API Key: not checked: Everflow's US API could not be reached")
   })
@@ -63,7 +63,7 @@ describe('check-settings', () => {
   it('says a refused key is invalid or revoked; exit 2', async () => {
     api(US).get('/v1/networks').reply(401, { error: 'Unauthorized' })
     api(EU).get('/v1/networks').reply(401, { error: 'Unauthorized' })
-    const run = await toolkit(['check-settings'])
+    const run = await toolkit(['check-settings', ...EXAMPLE])
     expect(run.code).toBe(2)
     expect(run.stdout).toContain('API Key was refused by Everflow (401): it is invalid or has been revoked.')
   })
@@ -74,7 +74,7 @@ describe('check-settings', () => {
       asked.push(host)
       return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }))
     }
-    const run = await toolkit(['check-settings'], {
+    const run = await toolkit(['check-settings', ...EXAMPLE], {
       env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: 'http://127.0.0.1:9' },
       io: { lookup }
     })
@@ -85,7 +85,7 @@ describe('check-settings', () => {
 
   it("warns when the presets' event is not in Event Mapping, with a did-you-mean; the check still passes", async () => {
     api(US).get('/v1/networks').reply(200, { network_id: 123 })
-    const run = await toolkit(['check-settings', '--settings', EXAMPLE_SETTINGS_FILE], {
+    const run = await toolkit(['check-settings', ...EXAMPLE], {
       env: { EVERFLOW_EVENT_MAPPING: 'Order Compelted=0\nSigned Up=12' }
     })
     expect(run.code).toBe(0)
@@ -119,12 +119,12 @@ describe('check-settings', () => {
 
   it('labels a Postback URL host that DNS does not know as the Postback URL check, not the API Key; no API call', async () => {
     const notFound = () => Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }))
-    const run = await toolkit(['check-settings'], { io: { lookup: notFound } })
+    const run = await toolkit(['check-settings', ...EXAMPLE], { io: { lookup: notFound } })
     expect(run.code).toBe(2)
     expect(run.stdout).toContain('FAIL  Postback URL: ')
     expect(run.stdout).not.toContain('API Key')
     const timeout = () => Promise.reject(Object.assign(new Error('queryA ETIMEOUT'), { code: 'ETIMEOUT' }))
-    const later = await toolkit(['check-settings'], { io: { lookup: timeout } })
+    const later = await toolkit(['check-settings', ...EXAMPLE], { io: { lookup: timeout } })
     expect(later.code).toBe(1)
     expect(later.stdout).toContain('??    Postback URL: not checked: ')
   })

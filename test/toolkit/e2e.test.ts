@@ -101,7 +101,7 @@ describe('the toolkit process', () => {
     const server = await trackingServer((url) => ({ status: url.includes('transaction_id=bad') ? 400 : 200 }))
     try {
       const run = await cli(['--event', '-', '--send'], {
-        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin, EVERFLOW_CLI_TEST_API_ORIGIN: server.origin },
         input: `${event('good1')}\n${event('bad1')}\n`
       })
       expect(run.code).toBe(1)
@@ -123,7 +123,7 @@ describe('the toolkit process', () => {
     let signalled = false
     try {
       const run = await cli(['backfill', '--event', events, '--send', '--failed', failed, '--every', '0.2'], {
-        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin, EVERFLOW_CLI_TEST_API_ORIGIN: server.origin },
         onStderr: (stderr, kill) => {
           if (!signalled && /backfill: [1-9]\d*\/300 lines done/.test(stderr)) {
             signalled = true
@@ -170,7 +170,11 @@ describe('the toolkit process', () => {
             ['start', '--silent', '--', 'backfill', '--event', events, '--send', '--every', '0.2'],
             {
               cwd: ROOT,
-              env: { ...process.env, EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+              env: {
+                ...process.env,
+                EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin,
+                EVERFLOW_CLI_TEST_API_ORIGIN: server.origin
+              },
               detached: true
             }
           )

@@ -4,6 +4,7 @@ import nock from 'nock'
 import {
   afterSettings,
   event,
+  EXAMPLE,
   EXAMPLE_SETTINGS_FILE,
   EXAMPLE_SETTINGS_LINE,
   file,
@@ -16,7 +17,6 @@ const EXAMPLE_URL =
   'https://www.trkexample.com/?nid=123&transaction_id=0f9c3e2a4b5d6e7f8a9b0c1d2e3f4a5b&amount=76&order_id=123456789' +
   '&user_ip=23.123.123.123&adv1=adv1test&adv3=adv3test&currency=USD&timestamp=1769860800&verification_token=***'
 const ALL_TRACK = ['--subscription', 'type = "track"']
-const EXAMPLE = ['--settings', EXAMPLE_SETTINGS_FILE]
 
 describe('preview', () => {
   it('with no arguments, prints the example payload and the exact postback URL, secrets redacted, no status', async () => {
@@ -84,7 +84,7 @@ describe('preview', () => {
       const dryRun = await toolkit(['--event', events, '--json', ...ALL_TRACK])
       server.received.length = 0
       const sent = await toolkit(['--event', events, '--json', '--send', ...ALL_TRACK], {
-        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin }
+        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin, EVERFLOW_CLI_TEST_API_ORIGIN: server.origin }
       })
       expect([dryRun.code, sent.code]).toEqual([0, 0])
       const shown = jsonLines(dryRun.stdout).map((result) => new URL(result.url as string))
@@ -102,14 +102,14 @@ describe('preview', () => {
 
     it('reports a retryable failure, says the CLI did not retry and how to replay, and exits 1', async () => {
       const run = await toolkit(['--event', '-', '--send'], {
-        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin, EVERFLOW_CLI_TEST_API_ORIGIN: server.origin },
         input: event('fail0001')
       })
       expect(run.code).toBe(1)
       expect(run.stdout).toContain('line 1 (Order Completed): retryable')
       expect(run.stdout).toContain('Everflow answered 503')
       expect(run.stdout).toContain(
-        'Segment would retry this; the CLI did not. Replay it by running the same command again, or with backfill --send --failed FILE'
+        'Segment would retry this; the CLI did not. Replay it by running the same command again: everflow-toolkit --event - --send\n'
       )
       expect(run.stderr).toContain('summary: sent 0, not subscribed 0, rejected 0, retryable 1')
     })
@@ -140,7 +140,7 @@ describe('preview', () => {
     const dryRun = await toolkit([], { io: { lookup } })
     expect(dryRun.code).toBe(0)
     expect(asked).toEqual([])
-    const sent = await toolkit(['--send'], { io: { lookup } })
+    const sent = await toolkit(['--send', ...EXAMPLE], { io: { lookup } })
     expect(sent.code).toBe(1)
     expect(asked).toEqual(['www.trkexample.com'])
     expect(sent.stdout).toContain(
@@ -323,7 +323,7 @@ describe('preview', () => {
     ['a missing event file', ['--event', '/nonexistent/event.json'], {}, 'Cannot read /nonexistent/event.json'],
     [
       'an http Postback URL',
-      [],
+      EXAMPLE,
       { EVERFLOW_POSTBACK_URL: 'http://www.trkexample.com/?nid=1' },
       'Everflow postbacks must use https'
     ],

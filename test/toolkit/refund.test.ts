@@ -3,7 +3,7 @@
 // them against nock; --send --verify reads the conversion back. Answers follow Everflow's OpenAPI files:
 // openapi/reporting-events.yaml ({ events: [...] }) and openapi/reporting-conversions.yaml ({ result: true }).
 import nock from 'nock'
-import { EXAMPLE_SETTINGS_LINE, file, jsonLines, toolkit } from './support'
+import { EXAMPLE, EXAMPLE_SETTINGS_LINE, file, jsonLines, toolkit } from './support'
 
 const US = 'https://api.eflow.team'
 const KEY = 'example-api-key' // examples/settings.json
@@ -86,7 +86,7 @@ describe('preview of a refund', () => {
       .reply(200, { events: [conversion()] })
       .patch('/v1/networks/reporting/conversions', { conversion_ids: [CONVERSION], conversion_status: 'rejected' })
       .reply(200, { result: true })
-    const run = await toolkit(['--event', refunded({}), '--send'])
+    const run = await toolkit(['--event', refunded({}), '--send', ...EXAMPLE])
     expect(run.code).toBe(0)
     expect(run.stdout).toBe(
       [
@@ -109,7 +109,7 @@ describe('preview of a refund', () => {
       .reply(200, { result: true })
       .get(`/v1/networks/reporting/events/${TX}`)
       .reply(200, { events: [conversion({ status: 'rejected' })] })
-    const run = await toolkit(['--event', refunded({}), '--send', '--verify', '--json'])
+    const run = await toolkit(['--event', refunded({}), '--send', '--verify', '--json', ...EXAMPLE])
     expect(run.code).toBe(0)
     const [sent] = jsonLines(run.stdout.split('\n')[0])
     expect(sent).toMatchObject({
@@ -126,7 +126,7 @@ describe('preview of a refund', () => {
       .reply(200, { events: [conversion()] })
       .patch('/v1/networks/reporting/conversions')
       .reply(403, { error: 'Forbidden' })
-    const run = await toolkit(['--event', refunded({}), '--send'])
+    const run = await toolkit(['--event', refunded({}), '--send', ...EXAMPLE])
     expect(run.code).toBe(1)
     expect(run.stdout).toContain(
       '  error: API Key may not change conversions: Everflow answered 403 to PATCH /v1/networks/reporting/conversions.'

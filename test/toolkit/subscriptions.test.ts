@@ -1,8 +1,8 @@
 // Which subscription takes an event, read from the definition's presets (whatever they are), and the words the
 // toolkit uses for an event none of them takes.
 import { createDestination } from '../../src'
-import { matchOf, notSubscribedReason, subscriptionsOf } from '../../src/toolkit/io'
-import type { Io } from '../../src/toolkit/io'
+import type { Io } from '../../src/toolkit/shared/io'
+import { matchOf, notSubscribedReason, subscriptionsOf } from '../../src/toolkit/shared/subscriptions'
 import { subscriptionLines } from '../../src/toolkit/preview'
 import { event, lines, toolkit } from './support'
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'os'
 import path from 'path'
 import { run } from '../../src/toolkit/main'
 import { publicLookup } from '../support/helpers'
-import type { Io } from '../../src/toolkit/io'
+import type { Io } from '../../src/toolkit/shared/io'
 
 export interface Run {
   code: number
@@ -35,6 +35,9 @@ export async function toolkit(
 
 /** examples/settings.json, given explicitly: the environment's settings go over it only then. */
 export const EXAMPLE_SETTINGS_FILE = path.join(__dirname, '..', '..', 'examples', 'settings.json')
+
+/** --settings with the example file: the user's choice, so it may send (to nock or a loopback server in tests). */
+export const EXAMPLE = ['--settings', EXAMPLE_SETTINGS_FILE]
 
 /** The line every command starts its stderr with when it runs on the example settings. */
 export const EXAMPLE_SETTINGS_LINE =

@@ -200,7 +200,8 @@ describe('docs/toolkit.md transcripts, in the page order (later ones read what e
     const clock = runOn ? jest.spyOn(Date, 'now').mockReturnValue(Date.parse(`${runOn}T12:00:00Z`)) : undefined
     try {
       await toolkit(parsed.args.map(inScratch), {
-        env: { ...origins, ...parsed.env },
+        // npm start runs the toolkit under npm's "start" script, as the page's commands do.
+        env: { npm_lifecycle_event: 'start', ...origins, ...parsed.env },
         input: parsed.input,
         io: { stdout: { write }, stderr: { write, isTTY: false } }
       })

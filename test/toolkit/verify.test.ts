@@ -12,16 +12,7 @@
 // - Errors: `{ "error": "..." }` with 401 / 403 / 404 / 429 / 5xx (user-guide/errors).
 import nock from 'nock'
 import { createRequestClient } from '@segment/actions-core'
-import {
-  afterSettings,
-  event,
-  EXAMPLE_SETTINGS_FILE,
-  file,
-  jsonLines,
-  recordingSleep,
-  toolkit,
-  trackingServer
-} from './support'
+import { afterSettings, event, EXAMPLE, file, jsonLines, recordingSleep, toolkit, trackingServer } from './support'
 
 const US = 'https://api.eflow.team'
 const EU = 'https://api-eu.eflow.team'
@@ -98,7 +89,7 @@ describe('verify', () => {
         }
       ]
     )
-    const run = await toolkit(['verify', TX])
+    const run = await toolkit(['verify', ...EXAMPLE, TX])
     expect(run.stdout).toBe(
       `transaction ${TX}: click found (2026-01-31 11:58:00 UTC)\n` +
         '  base conversion c0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5: recorded (approved); amount 76, order 123456789, at 2026-01-31 12:00:00 UTC\n' +
@@ -120,7 +111,7 @@ describe('verify', () => {
         ]
       }
     ])
-    const run = await toolkit(['verify', TX])
+    const run = await toolkit(['verify', ...EXAMPLE, TX])
     expect(run.code).toBe(1)
     expect(run.stdout).toContain(
       '  base conversion c0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5: REJECTED, error code 8 ("Duplicate conversion"); amount 76, order 123456789, at 2026-01-31 12:00:00 UTC\n' +
@@ -141,14 +132,14 @@ describe('verify', () => {
     [99, "see Everflow's Conversion Report error codes reference"]
   ])('explains error code %i', async (code, words) => {
     lookups(TX, [200, { click: click(TX), conversions: [conversion({ status: 'rejected', error_code: code })] }])
-    const [report] = jsonLines((await toolkit(['verify', TX, '--json'])).stdout)
+    const [report] = jsonLines((await toolkit(['verify', ...EXAMPLE, TX, '--json'])).stdout)
     expect(report.entries[0]).toMatchObject({ recorded: false, errorCode: code })
     expect(report.entries[0].explanation).toContain(words)
   })
 
   it('says a click was not found (404) and where the id comes from; exit 1', async () => {
     lookups(TX, [404, { error: 'Not found' }])
-    const run = await toolkit(['verify', TX])
+    const run = await toolkit(['verify', ...EXAMPLE, TX])
     expect(run.code).toBe(1)
     expect(run.stdout).toBe(
       `transaction ${TX}: click not found\n` +
@@ -158,14 +149,14 @@ describe('verify', () => {
 
   it('says when a click has no conversion yet', async () => {
     lookups(TX, [200, { click: click(TX), conversions: [] }])
-    const run = await toolkit(['verify', TX])
+    const run = await toolkit(['verify', ...EXAMPLE, TX])
     expect(run.code).toBe(1)
     expect(run.stdout).toContain('  problem: no conversion recorded for this click yet')
   })
 
   it('flags the same order id recorded twice', async () => {
     lookups(TX, [200, { click: click(TX), conversions: [conversion({}), conversion({ conversion_id: 'c9' })] }])
-    const run = await toolkit(['verify', TX])
+    const run = await toolkit(['verify', ...EXAMPLE, TX])
     expect(run.code).toBe(1)
     expect(run.stdout).toContain(
       '  problem: order id 123456789 recorded 2 times as base conversion (c0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5, c9): Segment delivers at least once'
@@ -177,7 +168,7 @@ describe('verify', () => {
     [403, "Everflow's US API answered 403: this API Key cannot read network reporting"]
   ])('stops with exit 2 on %i, never printing the key', async (status, message) => {
     lookups(TX, [status, { error: 'no' }])
-    const run = await toolkit(['verify', TX, TX2])
+    const run = await toolkit(['verify', ...EXAMPLE, TX, TX2])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain(message)
     expect(run.stdout + run.stderr).not.toContain(KEY)
@@ -189,7 +180,7 @@ describe('verify', () => {
       .reply(429, { error: 'Too many requests' }, { 'Retry-After': '2' })
     lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
     const { waits, sleep } = recordingSleep()
-    const run = await toolkit(['verify', TX, '--rate', '0'], {
+    const run = await toolkit(['verify', ...EXAMPLE, TX, '--rate', '0'], {
       io: { sleep }
     })
     expect(run.code).toBe(0)
@@ -199,7 +190,7 @@ describe('verify', () => {
 
   it('gives up after five 429s in a row, with what to do; exit 1', async () => {
     api().get(`/v1/networks/reporting/transactions/${TX}`).times(6).reply(429, { error: 'Too many requests' })
-    const run = await toolkit(['verify', TX])
+    const run = await toolkit(['verify', ...EXAMPLE, TX])
     expect(run.code).toBe(1)
     expect(run.stdout).toContain(
       "problem: Everflow's API rate limit was still hit after backing off; run verify again later with a lower --rate"
@@ -209,7 +200,7 @@ describe('verify', () => {
 
   it.each([500, 503])('says the API could not be reached on %i; exit 1', async (status) => {
     lookups(TX, [status, { error: 'oops' }])
-    const run = await toolkit(['verify', TX])
+    const run = await toolkit(['verify', ...EXAMPLE, TX])
     expect(run.code).toBe(1)
     expect(run.stdout).toContain(
       `problem: Everflow's API could not be reached (HTTP ${status}); run verify again later`
@@ -224,7 +215,7 @@ describe('verify', () => {
     // between the requests and shorten the waits.
     const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2026-01-31T12:00:00Z'))
     try {
-      await toolkit(['verify', TX, TX2], { io: { sleep } })
+      await toolkit(['verify', ...EXAMPLE, TX, TX2], { io: { sleep } })
     } finally {
       clock.mockRestore()
     }
@@ -238,7 +229,7 @@ describe('verify', () => {
     lookups(TX2, [200, { click: click(TX2), conversions: [conversion({ transaction_id: TX2 })] }], undefined, EU)
     const ids = file('ids.txt', `${TX}\n\n`)
     const events = file('verify-events.ndjson', `${event(TX2)}\n${event(TX)}\n`)
-    const run = await toolkit(['verify', '--ids', ids, '--event', events, '--settings', EXAMPLE_SETTINGS_FILE], {
+    const run = await toolkit(['verify', ...EXAMPLE, '--ids', ids, '--event', events], {
       env: { EVERFLOW_API_REGION: 'EU' }
     })
     expect(run.code).toBe(0)
@@ -257,7 +248,7 @@ describe('verify', () => {
         event(TX2, { context: { referrer: { type: 'google', id: TX2 } } })
       ].join('\n')
     )
-    const run = await toolkit(['verify', '--event', events])
+    const run = await toolkit(['verify', ...EXAMPLE, '--event', events])
     expect(run.code).toBe(0)
     expect(afterSettings(run.stderr)).toBe(
       'verify: 3 of 4 event(s) not looked up: they would not have been sent (not subscribed, not a track call, refused, or with no transaction id; a dry run of the file shows why)\n' +
@@ -269,7 +260,7 @@ describe('verify', () => {
   it('Ctrl-C (the abort signal) stops before the next lookup and exits 130', async () => {
     const stop = new AbortController()
     lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
-    const run = await toolkit(['verify', TX, TX2, '--rate', '0'], {
+    const run = await toolkit(['verify', ...EXAMPLE, TX, TX2, '--rate', '0'], {
       io: {
         signal: stop.signal,
         request: (async (url: string, options: object) => {
@@ -286,8 +277,8 @@ describe('verify', () => {
   })
 
   it('exits 2 without ids or without an API key', async () => {
-    expect((await toolkit(['verify'])).stderr).toContain('verify needs transaction ids')
-    const run = await toolkit(['verify', TX], { env: { EVERFLOW_API_KEY: '' } })
+    expect((await toolkit(['verify', ...EXAMPLE])).stderr).toContain('verify needs transaction ids')
+    const run = await toolkit(['verify', ...EXAMPLE, TX], { env: { EVERFLOW_API_KEY: '' } })
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('verify needs the API Key')
   })
@@ -299,10 +290,13 @@ describe('verify', () => {
       lookups(TX, [200, { click: click(TX), conversions: [] }])
       lookups(TX, [200, { click: click(TX), conversions: [conversion({})] }])
       const { waits, sleep } = recordingSleep()
-      const run = await toolkit(['--send', '--verify', '--verify-wait', '2', '--verify-tries', '3', '--rate', '0'], {
-        env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
-        io: { sleep }
-      })
+      const run = await toolkit(
+        [...EXAMPLE, '--send', '--verify', '--verify-wait', '2', '--verify-tries', '3', '--rate', '0'],
+        {
+          env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin },
+          io: { sleep }
+        }
+      )
       expect(server.received).toHaveLength(1)
       expect(run.stderr).toContain("verify: waiting 2 s for Everflow's reporting (check 1 of 3, 1 transactions)...")
       expect(run.stderr).toContain("verify: waiting 2 s for Everflow's reporting (check 2 of 3, 1 transactions)...")
@@ -320,7 +314,7 @@ describe('verify', () => {
     try {
       lookups(TX, [200, { click: click(TX), conversions: [] }])
       lookups(TX, [200, { click: click(TX), conversions: [] }])
-      const run = await toolkit(['--send', '--verify', '--verify-tries', '2', '--rate', '0'], {
+      const run = await toolkit([...EXAMPLE, '--send', '--verify', '--verify-tries', '2', '--rate', '0'], {
         env: { EVERFLOW_CLI_TEST_POSTBACK_ORIGIN: server.origin }
       })
       expect(run.code).toBe(1)
